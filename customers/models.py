@@ -1,0 +1,280 @@
+"""The customer master: customers, their addresses, contacts, identifications and sync state."""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+# NetSuite external IDs may hold letters, digits, "_" and "-" (SPEC section 3).
+external_id_validator = RegexValidator(
+    r"^[A-Za-z0-9_-]+$", "Use only letters, digits, '_' and '-' (NetSuite external ID rules)."
+)
+
+NETSUITE_CUSTOMER_ID = "NETSUITE_CUSTOMER_ID"
+SHOPIFY_CUST_ID = "SHOPIFY_CUST_ID"
+
+
+def new_customer_id() -> str:
+    """Return a fresh portal customer ID such as ``C7F3A91B2C4``."""
+    return "C" + secrets.token_hex(5).upper()
+
+
+class ExternalSystem(models.Model):
+    """A connector to another system (a NetSuite account, JOOR, Shopify) that customers sync with."""
+
+    class Kind(models.TextChoices):
+        NETSUITE = "netsuite", "NetSuite"
+        JOOR = "joor", "JOOR"
+        SHOPIFY = "shopify", "Shopify"
+        OTHER = "other", "Other"
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Short name used in commands.")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NETSUITE)
+    identification_type = models.CharField(
+        max_length=60,
+        default=NETSUITE_CUSTOMER_ID,
+        help_text="Party identification type that holds this system's ID for a customer.",
+    )
+    is_active = models.BooleanField(default=True)
+    historical_import_completed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when NetSuite's historical customers were imported; exports wait for it.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "external system"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """A customer (person or company) as the portal holds it; its customer ID is NetSuite's external ID."""
+
+    class PartyType(models.TextChoices):
+        PERSON = "person", "Person"
+        COMPANY = "company", "Company"
+
+    class Segment(models.TextChoices):
+        B2C = "b2c", "B2C"
+        B2B = "b2b", "B2B"
+
+    customer_id = models.CharField(
+        "customer ID",
+        max_length=40,
+        unique=True,
+        default=new_customer_id,
+        validators=[external_id_validator],
+        help_text="The portal's customer ID; NetSuite stores it as the external ID.",
+    )
+    party_type = models.CharField(max_length=10, choices=PartyType.choices, default=PartyType.PERSON)
+    segment = models.CharField("B2B/B2C", max_length=3, choices=Segment.choices, default=Segment.B2C)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True)
+    payment_term = models.CharField(max_length=60, blank=True, help_text="e.g. Net 30")
+    price_level = models.CharField(max_length=60, blank=True, help_text="e.g. Wholesale")
+    sales_rep = models.CharField(max_length=100, blank=True)
+    subsidiary = models.CharField(max_length=100, blank=True, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sub_customers",
+        help_text="The parent company of a B2B sub-customer (location or buyer).",
+    )
+    is_active = models.BooleanField(default=True)
+    # Per-customer overrides of the export file's connection defaults (blank: use the default).
+    export_status = models.CharField(max_length=60, blank=True)
+    order_priority = models.PositiveSmallIntegerField(null=True, blank=True)
+    account_source = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-modified_at"]
+        indexes = [models.Index(fields=["modified_at", "id"], name="customer_modified_id")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.customer_id})"
+
+    @property
+    def display_name(self) -> str:
+        if self.party_type == self.PartyType.COMPANY:
+            return self.company_name or "(no company name)"
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or "(no name)"
+
+    @property
+    def is_person(self) -> bool:
+        return self.party_type == self.PartyType.PERSON
+
+
+class Address(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=100, blank=True, help_text="e.g. Head office, Warehouse")
+    line1 = models.CharField("address line 1", max_length=200, blank=True)
+    line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    zip = models.CharField("ZIP", max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. US")
+    is_default_billing = models.BooleanField("default billing", default=False)
+    is_default_shipping = models.BooleanField("default shipping", default=False)
+
+    class Meta:
+        verbose_name_plural = "addresses"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.label or ", ".join(p for p in (self.line1, self.city) if p) or "(address)"
+
+
+class Contact(models.Model):
+    """A buyer or other contact person at a customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    role = models.CharField(max_length=60, blank=True, default="Buyer")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email or "(contact)"
+
+
+class PartyIdentification(models.Model):
+    """The customer's ID in another system, e.g. NETSUITE_CUSTOMER_ID 8812 or SHOPIFY_CUST_ID 6543210."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="identifications")
+    type = models.CharField(max_length=60, db_index=True)
+    value = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["type", "value"], name="party_ident_type_value_unique"),
+        ]
+        indexes = [models.Index(fields=["customer", "type"], name="party_ident_customer_type")]
+        verbose_name = "party identification"
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.value}"
+
+
+class CustomerSync(models.Model):
+    """A customer's sync state with one external system (the customer page's External System tab)."""
+
+    class Status(models.TextChoices):
+        NOT_SYNCED = "not_synced", "Not synced"
+        PENDING = "pending", "Pending"
+        EXPORTED = "exported", "Exported, awaiting ID"
+        SYNCED = "synced", "Synced"
+        ERROR = "error", "Error"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="syncs")
+    external_system = models.ForeignKey(ExternalSystem, on_delete=models.PROTECT, related_name="syncs")
+    enabled = models.BooleanField(default=True, help_text="The connector is selected for this customer.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    external_id = models.CharField("external ID", max_length=100, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=60, blank=True)
+    last_error_message = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "external_system"], name="customer_sync_customer_system_unique"
+            ),
+            # A binding to an external record is unique: a race shows up as an error, not a duplicate.
+            models.UniqueConstraint(
+                fields=["external_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="customer_sync_system_external_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["external_system", "status"], name="customer_sync_system_status")]
+        verbose_name = "external system sync"
+
+    def __str__(self) -> str:
+        return f"{self.customer.customer_id} @ {self.external_system}: {self.get_status_display()}"
+
+    @property
+    def is_linked(self) -> bool:
+        return bool(self.external_id)
+
+
+class SyncLog(models.Model):
+    """One attempt to sync one record; failures that are not resolved form the Failed Record Queue."""
+
+    class RecordType(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        COMPANY = "company", "Company"
+        CONTACT = "contact", "Contact"
+        ADDRESS = "address", "Address"
+        FILE = "file", "File"
+        FILE_ROW = "file_row", "File row"
+
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        ON_DEMAND = "on_demand", "On demand"
+        EVENT = "event", "Event"
+        SELECTIVE = "selective", "Selective"
+        RESYNC = "resync", "Resync"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    record_type = models.CharField(max_length=12, choices=RecordType.choices)
+    record_id = models.CharField("record", max_length=255, help_text="Customer ID, file name, ...")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_logs")
+    external_system = models.ForeignKey(
+        ExternalSystem, null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_logs"
+    )
+    operation = models.CharField(max_length=60, blank=True, help_text="e.g. rest push, export file")
+    trigger = models.CharField(max_length=12, choices=Trigger.choices)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    error_code = models.CharField(max_length=60, blank=True, db_index=True)
+    message = models.TextField("error msg", blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    line_number = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["record_type", "record_id"], name="sync_log_record"),
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(outcome="failed", resolved_at__isnull=True),
+                name="sync_log_open_failures",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_record_type_display()} {self.record_id}: {self.get_outcome_display()}"
+
+    @property
+    def is_open_failure(self) -> bool:
+        return self.outcome == self.Outcome.FAILED and self.resolved_at is None

@@ -1,0 +1,51 @@
+"""Fixtures shared by every test module: an external system and customers valid for export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from customers.models import Address, Customer, CustomerSync, ExternalSystem
+
+
+@pytest.fixture
+def netsuite_system(db) -> ExternalSystem:
+    return ExternalSystem.objects.create(code="netsuite", name="NetSuite", kind=ExternalSystem.Kind.NETSUITE)
+
+
+@pytest.fixture
+def make_customer(db, netsuite_system) -> Callable[..., Customer]:
+    """Build a customer that passes export validation unless told otherwise."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(*, address: bool = True, connector: bool = True, **fields) -> Customer:
+        n = next(counter)
+        values = {
+            "customer_id": f"C{10000 + n}",
+            "first_name": "Ada",
+            "last_name": f"Lovelace{n}",
+            "email": f"ada{n}@example.com",
+            "payment_term": "Net 30",
+            "price_level": "Base Price",
+            "subsidiary": "Parent Company",
+        }
+        values.update(fields)
+        customer = Customer.objects.create(**values)
+        if address:
+            Address.objects.create(
+                customer=customer,
+                label="Home",
+                line1="1 Main St",
+                city="Springfield",
+                state="IL",
+                zip="62701",
+                country="US",
+                is_default_billing=True,
+                is_default_shipping=True,
+            )
+        if connector:
+            CustomerSync.objects.create(customer=customer, external_system=netsuite_system)
+        return customer
+
+    return make
