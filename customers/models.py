@@ -32,7 +32,18 @@ class ExternalSystem(models.Model):
 
     code = models.SlugField(max_length=50, unique=True, help_text="Short name used in commands.")
     name = models.CharField(max_length=100)
+
+    class Transport(models.TextChoices):
+        REST = "rest", "REST API"
+        FILE = "file", "SFTP file exchange"
+
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NETSUITE)
+    transport = models.CharField(
+        max_length=10,
+        choices=Transport.choices,
+        default=Transport.REST,
+        help_text="How customers reach this system: the REST API or CSV files over SFTP.",
+    )
     identification_type = models.CharField(
         max_length=60,
         default=NETSUITE_CUSTOMER_ID,
@@ -96,6 +107,9 @@ class Customer(models.Model):
     export_status = models.CharField(max_length=60, blank=True)
     order_priority = models.PositiveSmallIntegerField(null=True, blank=True)
     account_source = models.CharField(max_length=60, blank=True)
+    # Kept by customer_refresh_validation so lists and exports can filter on validity in SQL.
+    is_valid = models.BooleanField("valid for export", default=False, db_index=True)
+    problems = models.TextField("export problems", blank=True, help_text="One problem per line.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     modified_at = models.DateTimeField(auto_now=True, db_index=True)
 

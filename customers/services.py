@@ -81,6 +81,17 @@ def customer_validate_for_export(*, customer: Customer, external_system: Externa
     return problems
 
 
+def customer_refresh_validation(*, customer: Customer) -> list[Problem]:
+    """Recompute and store whether the customer is valid for export; return its problems."""
+    problems = customer_validate_for_export(customer=customer)
+    is_valid, text = not problems, "\n".join(p.message for p in problems)
+    if (customer.is_valid, customer.problems) != (is_valid, text):
+        customer.is_valid, customer.problems = is_valid, text
+        # update() keeps modified_at: validity is derived, not a change to sync.
+        Customer.objects.filter(pk=customer.pk).update(is_valid=is_valid, problems=text)
+    return problems
+
+
 class CustomerLinkedError(Exception):
     """Raised when a customer still linked to an external system is about to be deleted."""
 

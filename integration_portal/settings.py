@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "customers",
+    "jobs",
     "netsuite",
     "sftpsync",
 ]

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.http import HttpResponseRedirect
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("", lambda request: HttpResponseRedirect("/admin/")),
+    path("api/netsuite/", include("netsuite.urls")),
     path("admin/", admin.site.urls),
 ]
