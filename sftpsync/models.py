@@ -1,0 +1,136 @@
+"""SFTP connections, the file feeds exchanged with NetSuite, and the ledger of every file seen."""
+
+from django.db import models
+from django.db.models import Q
+
+from integration_portal.secrets import EncryptedTextField
+
+
+class SftpConnection(models.Model):
+    """Where the feed files live: a real SFTP server, or a local folder standing in for one (the demo)."""
+
+    class Transport(models.TextChoices):
+        SFTP = "sftp", "SFTP server"
+        LOCAL = "local", "Local folder (stands in for the SFTP server)"
+
+    name = models.CharField(max_length=100, unique=True)
+    transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.SFTP)
+    host = models.CharField(max_length=255, blank=True)
+    port = models.PositiveIntegerField(default=22)
+    username = models.CharField(max_length=100, help_text="Also fills {sftp-username} in feed folders.")
+    password = EncryptedTextField(blank=True)
+    private_key = EncryptedTextField(blank=True, help_text="OpenSSH or PEM private key text.")
+    private_key_passphrase = EncryptedTextField(blank=True)
+    host_key = models.TextField(
+        blank=True,
+        help_text=(
+            "The server's public host key as in known_hosts, e.g. 'ssh-ed25519 AAAA...' "
+            "(ssh-keyscan -p PORT HOST prints it). Every connection is refused unless the server shows this key."
+        ),
+    )
+    local_root = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="For a local folder: the folder that stands for the server's root (/).",
+    )
+    connect_timeout = models.PositiveIntegerField("connect timeout (s)", default=15)
+    keepalive = models.PositiveIntegerField("keepalive (s)", default=30)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    last_test_message = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "SFTP connection"
+
+    def __str__(self) -> str:
+        if self.transport == self.Transport.LOCAL:
+            return f"{self.name} (local folder {self.local_root})"
+        return f"{self.name} ({self.username}@{self.host}:{self.port})"
+
+
+class Feed(models.Model):
+    """One file exchange with NetSuite, as HotWax's FTP configs (IMP_PARTY_IDENT, IMP_HIS_SHOP_CUST, ...)."""
+
+    class Kind(models.TextChoices):
+        HISTORICAL = "IMP_HIS_SHOP_CUST", "Historical Shopify customers (NetSuite → portal)"
+        EXPORT = "EXP_CUSTOMER", "Unsynced customers (portal → NetSuite)"
+        PARTY_IDENT = "IMP_PARTY_IDENT", "Created customer IDs (NetSuite → portal)"
+
+    DEFAULT_FOLDERS = {
+        Kind.HISTORICAL: "/home/{sftp-username}/netsuite/historicalshopifycustomer/csv",
+        Kind.EXPORT: "/home/{sftp-username}/netsuite/customer/export",
+        Kind.PARTY_IDENT: "/home/{sftp-username}/netsuite/customer/import/",
+    }
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    external_system = models.ForeignKey("customers.ExternalSystem", on_delete=models.PROTECT, related_name="feeds")
+    connection = models.ForeignKey(SftpConnection, on_delete=models.PROTECT, related_name="feeds")
+    remote_folder = models.CharField(max_length=500, help_text="{sftp-username} is filled in from the connection.")
+    file_pattern = models.CharField(max_length=100, default="*.csv", help_text="Shell pattern, e.g. *.csv")
+    archive_folder = models.CharField(max_length=500, default="archive", help_text="Relative to the remote folder.")
+    failed_folder = models.CharField(max_length=500, default="failed", help_text="Relative to the remote folder.")
+    enabled = models.BooleanField(default=True)
+    # Export file defaults (SPEC section 2); a customer's own value wins where the model has one.
+    default_status = models.CharField(max_length=60, default="CUSTOMER-Closed Won")
+    default_subsidiary = models.CharField(max_length=100, blank=True)
+    default_taxable = models.CharField(max_length=10, default="TRUE")
+    default_order_priority = models.PositiveSmallIntegerField(default=5)
+    default_account_source = models.CharField(max_length=60, default="Shopify")
+    batch_size = models.PositiveIntegerField(default=5000, help_text="Rows written to the database at a time.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["external_system", "kind"], name="feed_system_kind_unique")]
+        ordering = ["external_system", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.external_system}"
+
+    @property
+    def folder(self) -> str:
+        return self.remote_folder.replace("{sftp-username}", self.connection.username).rstrip("/") or "/"
+
+
+class FeedFile(models.Model):
+    """The ledger: every file a feed has seen or written, so none is lost or processed twice."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        DONE = "done", "Done"
+        PARTLY_FAILED = "partly_failed", "Partly failed"
+        FAILED = "failed", "Failed"
+        DUPLICATE = "duplicate", "Duplicate (already processed)"
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "From NetSuite"
+        OUTBOUND = "out", "To NetSuite"
+
+    feed = models.ForeignKey(Feed, on_delete=models.PROTECT, related_name="files")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    file_name = models.CharField(max_length=255)
+    remote_path = models.CharField(max_length=1000, help_text="Where the file is now on the server.")
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.PROCESSING, db_index=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_ok = models.PositiveIntegerField(default=0)
+    rows_failed = models.PositiveIntegerField(default=0)
+    reason = models.TextField(blank=True, help_text="Why the file failed, for the operator.")
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    moved_at = models.DateTimeField(null=True, blank=True, help_text="When it was moved to archive/ or failed/.")
+    job_run = models.ForeignKey("jobs.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            # The same content is processed once per feed, whatever its name.
+            models.UniqueConstraint(
+                fields=["feed", "sha256"],
+                condition=~Q(sha256="") & ~Q(status="duplicate"),
+                name="feed_file_content_once",
+            ),
+        ]
+        ordering = ["-started_at", "-id"]
+        verbose_name = "feed file"
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
