@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Customer, CustomerSync, ExternalSystem, PartyIdentification, SyncLog
+from .models import Address, Customer, CustomerSync, ExternalSystem, PartyIdentification, SyncLog
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,17 @@ VALIDATION_FAILED = "VALIDATION_FAILED"
 ADDRESS_REQUIRED_FIELDS = (("city", "city"), ("state", "state"), ("zip", "ZIP"))
 
 
-def customer_validate_for_export(*, customer: Customer, external_system: ExternalSystem | None = None) -> list[Problem]:
-    """Return every reason the customer cannot be exported, one problem per missing field."""
+def customer_validate_for_export(
+    *,
+    customer: Customer,
+    external_system: ExternalSystem | None = None,
+    addresses: Iterable[Address] | None = None,
+    syncs: Iterable[CustomerSync] | None = None,
+) -> list[Problem]:
+    """Return every reason the customer cannot be exported, one problem per missing field.
+
+    Bulk paths pass ``addresses`` and ``syncs`` held in memory; otherwise they are read from the database.
+    """
     problems: list[Problem] = []
     if customer.is_person:
         if not (customer.first_name.strip() and customer.last_name.strip()):
@@ -53,7 +62,7 @@ def customer_validate_for_export(*, customer: Customer, external_system: Externa
     if not customer.price_level.strip():
         problems.append(Problem(MISSING_PRICE_LEVEL, "Missing price level", "price_level"))
 
-    addresses = list(customer.addresses.all())
+    addresses = list(customer.addresses.all() if addresses is None else addresses)
     if not addresses:
         problems.append(Problem(MISSING_ADDRESS, "Incomplete address: the customer has no address.", "addresses"))
     for number, address in enumerate(addresses, start=1):
@@ -66,7 +75,7 @@ def customer_validate_for_export(*, customer: Customer, external_system: Externa
                 Problem(INCOMPLETE_ADDRESS, f"Incomplete address: {name} has no {', '.join(missing)}", "addresses")
             )
 
-    syncs = [s for s in customer.syncs.all() if s.enabled]
+    syncs = [s for s in (customer.syncs.all() if syncs is None else syncs) if s.enabled]
     if external_system is not None:
         syncs = [s for s in syncs if s.external_system_id == external_system.pk]
     if not syncs:
@@ -81,10 +90,15 @@ def customer_validate_for_export(*, customer: Customer, external_system: Externa
     return problems
 
 
+def problems_as_text(problems: Iterable[Problem]) -> str:
+    """Join problems into the text stored on the customer, one per line."""
+    return "\n".join(p.message for p in problems)
+
+
 def customer_refresh_validation(*, customer: Customer) -> list[Problem]:
     """Recompute and store whether the customer is valid for export; return its problems."""
     problems = customer_validate_for_export(customer=customer)
-    is_valid, text = not problems, "\n".join(p.message for p in problems)
+    is_valid, text = not problems, problems_as_text(problems)
     if (customer.is_valid, customer.problems) != (is_valid, text):
         customer.is_valid, customer.problems = is_valid, text
         # update() keeps modified_at: validity is derived, not a change to sync.

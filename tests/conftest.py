@@ -8,6 +8,8 @@ import pytest
 
 from customers.models import Address, Customer, CustomerSync, ExternalSystem
 
+pytest_plugins = ["netsuite_sandbox.pytest_plugin"]
+
 
 @pytest.fixture
 def netsuite_system(db) -> ExternalSystem:

@@ -1,0 +1,341 @@
+"""The customer master in the operators' console."""
+
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from import_export.admin import ImportExportModelAdmin
+
+from .models import (
+    Address,
+    Contact,
+    Customer,
+    CustomerSync,
+    ExternalSystem,
+    PartyIdentification,
+    SyncLog,
+)
+from .resources import CustomerResource
+from .selectors import sync_status_label
+from .services import (
+    CustomerLinkedError,
+    customer_delete,
+    customer_links,
+    customer_refresh_validation,
+    customer_validate_for_export,
+)
+
+
+class SyncStatusFilter(admin.SimpleListFilter):
+    title = "sync status"
+    parameter_name = "sync_status"
+
+    def lookups(self, request, model_admin):
+        return CustomerSync.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                Exists(CustomerSync.objects.filter(customer=OuterRef("pk"), enabled=True, status=self.value()))
+            )
+        return queryset
+
+
+class ConnectorFilter(admin.SimpleListFilter):
+    title = "connector"
+    parameter_name = "connector"
+
+    def lookups(self, request, model_admin):
+        return [(str(s.pk), s.name) for s in ExternalSystem.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                Exists(CustomerSync.objects.filter(customer=OuterRef("pk"), enabled=True, external_system=self.value()))
+            )
+        return queryset
+
+
+class HasErrorsFilter(admin.SimpleListFilter):
+    title = "has errors"
+    parameter_name = "has_errors"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        in_error = Exists(
+            CustomerSync.objects.filter(customer=OuterRef("pk"), enabled=True, status=CustomerSync.Status.ERROR)
+        )
+        if self.value() == "yes":
+            return queryset.filter(in_error | Q(is_valid=False))
+        if self.value() == "no":
+            return queryset.filter(~in_error & Q(is_valid=True))
+        return queryset
+
+
+class SubsidiaryFilter(admin.SimpleListFilter):
+    """Subsidiaries as a short list: the distinct values, not one link per customer."""
+
+    title = "subsidiary"
+    parameter_name = "subsidiary"
+
+    def lookups(self, request, model_admin):
+        values = Customer.objects.exclude(subsidiary="").values_list("subsidiary", flat=True).distinct()
+        return [(v, v) for v in values.order_by("subsidiary")[:50]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(subsidiary=self.value())
+        return queryset
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+    fields = ("label", "line1", "line2", "city", "state", "zip", "country", "is_default_billing", "is_default_shipping")
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ("first_name", "last_name", "email", "phone", "role")
+
+
+class PartyIdentificationInline(admin.TabularInline):
+    model = PartyIdentification
+    extra = 0
+    fields = ("type", "value", "created_at")
+    readonly_fields = ("created_at",)
+    verbose_name_plural = "Party identifications (IDs in other systems)"
+
+
+class ExternalSystemInline(admin.TabularInline):
+    """The customer page's External System tab: each connector's selection and state."""
+
+    model = CustomerSync
+    extra = 0
+    fields = ("external_system", "enabled", "status", "external_id", "last_attempt_at", "last_error")
+    readonly_fields = ("status", "external_id", "last_attempt_at", "last_error")
+    verbose_name = "External System"
+    verbose_name_plural = "External System"
+
+    @admin.display(description="last error")
+    def last_error(self, obj: CustomerSync) -> str:
+        if not obj.last_error_message:
+            return "—"
+        return f"{obj.last_error_code}: {obj.last_error_message}" if obj.last_error_code else obj.last_error_message
+
+
+class SubCustomerInline(admin.TabularInline):
+    model = Customer
+    fk_name = "parent"
+    extra = 0
+    fields = ("customer_id", "first_name", "last_name", "company_name", "email", "is_active")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    verbose_name = "sub-customer"
+    verbose_name_plural = "Sub-customers (B2B locations and buyers)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(ImportExportModelAdmin):
+    resource_classes = [CustomerResource]
+    list_display = (
+        "customer_id",
+        "name",
+        "party_type",
+        "segment",
+        "email",
+        "subsidiary",
+        "external_system_sync_status",
+        "is_valid",
+        "modified_at",
+    )
+    list_display_links = ("customer_id", "name")
+    list_filter = (
+        SyncStatusFilter,
+        ConnectorFilter,
+        HasErrorsFilter,
+        "is_valid",
+        "segment",
+        "party_type",
+        SubsidiaryFilter,
+        "is_active",
+    )
+    search_fields = ("=customer_id", "first_name", "last_name", "company_name", "email")
+    search_help_text = "Name, email, portal customer ID, NetSuite internal ID or Shopify customer ID."
+    list_per_page = 50
+    show_full_result_count = False
+    raw_id_fields = ("parent",)
+    readonly_fields = ("export_problems", "created_at", "modified_at")
+    fieldsets = (
+        (None, {"fields": ("customer_id", "party_type", "segment", "is_active", "export_problems")}),
+        ("Name and contact", {"fields": ("first_name", "last_name", "company_name", "email", "phone")}),
+        ("Commercial", {"fields": ("payment_term", "price_level", "sales_rep", "subsidiary", "parent")}),
+        (
+            "Export file overrides",
+            {
+                "classes": ("collapse",),
+                "fields": ("export_status", "order_priority", "account_source"),
+                "description": "Leave blank to use the connection's defaults.",
+            },
+        ),
+        ("Timestamps", {"classes": ("collapse",), "fields": ("created_at", "modified_at")}),
+    )
+    inlines = [ExternalSystemInline, AddressInline, ContactInline, PartyIdentificationInline, SubCustomerInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("syncs", queryset=CustomerSync.objects.select_related("external_system")))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        searched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return searched, may_have_duplicates
+        # IDs from other systems are exact matches on indexed columns, not a join with LIKE; both
+        # sides start from the filtered queryset so the changelist's filters still apply.
+        by_ident = PartyIdentification.objects.filter(value=term).values("customer_id")
+        by_sync = CustomerSync.objects.filter(external_id=term).values("customer_id")
+        return searched | queryset.filter(Q(pk__in=by_ident) | Q(pk__in=by_sync)), may_have_duplicates
+
+    @admin.display(description="name")
+    def name(self, obj: Customer) -> str:
+        return obj.display_name
+
+    @admin.display(description="External System Sync Status")
+    def external_system_sync_status(self, obj: Customer) -> str:
+        syncs = list(obj.syncs.all())
+        if not syncs:
+            return "No connector selected"
+        return format_html_join(mark_safe("<br>"), "{}", ((sync_status_label(s),) for s in syncs))
+
+    @admin.display(description="export problems")
+    def export_problems(self, obj: Customer) -> str:
+        if not obj.pk:
+            return "Save the customer to see what is missing for export."
+        problems = customer_validate_for_export(customer=obj)
+        if not problems:
+            return "Ready for export: every required field is filled in."
+        return format_html(
+            '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((p.message,) for p in problems))
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        customer_refresh_validation(customer=form.instance)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for customer in objs:
+            links = customer_links(customer=customer)
+            if links:
+                protected = [str(CustomerLinkedError(customer, links))] + [p for p in protected if p]
+        return deleted, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        customer_delete(customer=obj)
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            try:
+                customer_delete(customer=customer)
+            except CustomerLinkedError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+
+@admin.register(CustomerSync)
+class CustomerSyncAdmin(admin.ModelAdmin):
+    """The saved search: connector-enabled customers and their External System Sync Status."""
+
+    list_display = (
+        "customer_link",
+        "external_system",
+        "status",
+        "external_id",
+        "last_attempt_at",
+        "last_error_message",
+    )
+    list_filter = ("status", "external_system", "enabled", "customer__segment", "customer__subsidiary")
+    search_fields = ("=customer__customer_id", "=external_id", "customer__email", "customer__last_name")
+    list_select_related = ("customer", "external_system")
+    raw_id_fields = ("customer",)
+    readonly_fields = ("last_attempt_at", "last_synced_at")
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(enabled=True)
+
+    @admin.display(description="customer", ordering="customer__customer_id")
+    def customer_link(self, obj: CustomerSync) -> str:
+        return format_html('<a href="../customer/{}/change/">{}</a>', obj.customer_id, str(obj.customer))
+
+
+@admin.register(ExternalSystem)
+class ExternalSystemAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "transport", "identification_type", "historical_import_completed_at")
+    list_filter = ("kind", "transport", "is_active")
+    search_fields = ("name", "code")
+    prepopulated_fields = {"code": ("name",)}
+
+
+@admin.register(PartyIdentification)
+class PartyIdentificationAdmin(admin.ModelAdmin):
+    list_display = ("type", "value", "customer", "created_at")
+    list_filter = ("type",)
+    search_fields = ("=value", "=customer__customer_id")
+    raw_id_fields = ("customer",)
+    list_select_related = ("customer",)
+    show_full_result_count = False
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ("customer", "label", "city", "state", "zip", "country", "is_default_billing", "is_default_shipping")
+    search_fields = ("=customer__customer_id", "city", "zip")
+    raw_id_fields = ("customer",)
+    list_select_related = ("customer",)
+    show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "customer", "email", "phone", "role")
+    search_fields = ("=customer__customer_id", "email", "last_name")
+    raw_id_fields = ("customer",)
+    list_select_related = ("customer",)
+    show_full_result_count = False
+
+
+@admin.register(SyncLog)
+class SyncLogAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "record_type",
+        "record_id",
+        "external_system",
+        "operation",
+        "trigger",
+        "outcome",
+        "error_code",
+        "message",
+        "created_by",
+    )
+    list_filter = ("outcome", "record_type", "trigger", "external_system", "error_code")
+    search_fields = ("=record_id", "=customer__customer_id", "file_name")
+    raw_id_fields = ("customer",)
+    list_select_related = ("external_system", "created_by")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
