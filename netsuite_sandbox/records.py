@@ -1,0 +1,282 @@
+"""Customer records: NetSuite's validation of writes, and the camelCase JSON of reads.
+
+Write semantics (REST and the CSV import share them):
+- `POST /record/v1/customer` creates; an `externalId` already in use is refused with `DUP_ENTITY`.
+- `PUT /record/v1/customer/eid:{externalId}` creates or updates by external ID (upsert).
+- `PATCH /record/v1/customer/{id}` updates the fields given; fields not given stay as they are.
+- `addressBook` given in a write replaces the whole address book (as NetSuite's `replace=addressBook`).
+- Reference fields are `{"id": "N"}`; `parent` may also be `{"externalId": "X"}`; `null` clears an optional one.
+- Fields the sandbox does not know are kept as they are and returned on read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import NetSuiteError, nonexistent, user_error
+from .store import PRICE_LEVELS, SUBSIDIARIES, TERMS, Store, stored_to_iso
+
+EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+TEXT_FIELDS: dict[str, tuple[str, int]] = {
+    "entityId": ("entityid", 83),
+    "firstName": ("firstname", 32),
+    "lastName": ("lastname", 32),
+    "companyName": ("companyname", 83),
+    "email": ("email", 254),
+    "phone": ("phone", 32),
+    "custentity_hc_shopify_customer_id": ("custentity_hc_shopify_customer_id", 64),
+}
+BOOL_FIELDS: dict[str, str] = {"isPerson": "isperson", "isInactive": "isinactive"}
+REF_FIELDS: dict[str, str] = {
+    "subsidiary": "subsidiary",
+    "parent": "parent",
+    "terms": "terms",
+    "priceLevel": "pricelevel",
+    "salesRep": "salesrep",
+    "entityStatus": "entitystatus",
+}
+READ_ONLY = frozenset({"id", "links", "lastModifiedDate", "dateCreated"})
+ADDRESS_KEYS = frozenset(
+    {"addr1", "addr2", "addr3", "city", "state", "zip", "country", "addressee", "attention", "addrPhone"}
+)
+FIELD_LABELS = {
+    "companyname": "Company Name",
+    "firstname": "First Name",
+    "lastname": "Last Name",
+    "subsidiary": "Subsidiary",
+}
+
+
+def invalid_value(field: str) -> NetSuiteError:
+    """Build NetSuite's error for a field value it does not accept."""
+    return user_error(
+        f"Invalid value for the resource or sub-resource field '{field}'. Provide a valid value.", path=field
+    )
+
+
+def check_external_id(external_id: str) -> str:
+    """Refuse an external ID holding anything but letters, digits, `_` and `-`."""
+    if not EXTERNAL_ID_RE.match(external_id or ""):
+        raise user_error(
+            f"Invalid external ID '{external_id}'. An external ID may hold only letters, digits, '_' and '-'.",
+            path="externalId",
+        )
+    return external_id
+
+
+def parse_body(body: dict) -> tuple[dict, Any]:
+    """Turn a customer JSON body into column values and the raw `parent` reference (resolved later)."""
+    if not isinstance(body, dict):
+        raise user_error("Invalid content in the request body. The body must be a JSON object.")
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    parent: Any = ...
+    for key, value in body.items():
+        if key in READ_ONLY:
+            continue
+        if key == "externalId":
+            if not isinstance(value, str | int):
+                raise invalid_value(key)
+            values["externalid"] = check_external_id(str(value))
+        elif key in TEXT_FIELDS:
+            column, max_len = TEXT_FIELDS[key]
+            if value is None:
+                values[column] = None
+                continue
+            if not isinstance(value, str):
+                raise invalid_value(key)
+            if len(value) > max_len:
+                raise user_error(
+                    f"The field {key} contained more than the maximum number ( {max_len} ) of characters allowed.",
+                    path=key,
+                )
+            values[column] = value
+        elif key in BOOL_FIELDS:
+            if not isinstance(value, bool):
+                raise invalid_value(key)
+            values[BOOL_FIELDS[key]] = "T" if value else "F"
+        elif key == "parent":
+            parent = value
+        elif key in REF_FIELDS:
+            values[REF_FIELDS[key]] = _ref_id(key, value)
+        elif key == "addressBook":
+            values["addressbook"] = _address_book(value)
+        else:
+            extra[key] = value
+    if extra:
+        values["extra"] = extra
+    return values, parent
+
+
+def _ref_id(field: str, value: Any) -> int | str | None:
+    """Read a `{"id": ...}` reference."""
+    if value is None:
+        if field == "subsidiary":
+            raise invalid_value(field)
+        return None
+    if not isinstance(value, dict) or "id" not in value:
+        raise invalid_value(field)
+    raw = str(value["id"])
+    if field == "entityStatus":
+        return raw
+    if not raw.lstrip("-").isdigit():
+        raise invalid_value(field)
+    return int(raw)
+
+
+def _address_book(value: Any) -> list[dict]:
+    """Check an addressBook object and return its lines."""
+    if not isinstance(value, dict) or not isinstance(value.get("items", []), list):
+        raise invalid_value("addressBook")
+    lines = []
+    for n, item in enumerate(value.get("items", []), start=1):
+        path = f"addressBook.items[{n - 1}]"
+        if not isinstance(item, dict):
+            raise invalid_value(path)
+        address = item.get("addressBookAddress", {})
+        if not isinstance(address, dict) or set(address) - ADDRESS_KEYS - {"country"}:
+            raise invalid_value(f"{path}.addressBookAddress")
+        for flag in ("defaultBilling", "defaultShipping", "isResidential"):
+            if flag in item and not isinstance(item[flag], bool):
+                raise invalid_value(f"{path}.{flag}")
+        country = address.get("country")
+        if country is not None:
+            cid = country.get("id") if isinstance(country, dict) else None
+            if not isinstance(cid, str) or not re.fullmatch(r"[A-Z]{2}", cid):
+                raise invalid_value(f"{path}.addressBookAddress.country")
+        line = {
+            "id": n,
+            "label": item.get("label"),
+            "defaultBilling": bool(item.get("defaultBilling", False)),
+            "defaultShipping": bool(item.get("defaultShipping", False)),
+            "addressBookAddress": {k: v for k, v in address.items() if v is not None},
+        }
+        lines.append(line)
+    return lines
+
+
+def _resolve_parent(store: Store, parent: Any, self_id: int | None) -> int | None:
+    """Turn a parent reference into an existing internal ID, or refuse it with NONEXISTENT_ID."""
+    if parent is None:
+        return None
+    if not isinstance(parent, dict) or not ({"id", "externalId"} & set(parent)):
+        raise invalid_value("parent")
+    if "id" in parent:
+        raw = str(parent["id"])
+        row = store.get(int(raw)) if raw.isdigit() else None
+    else:
+        row = store.get_by_external_id(str(parent["externalId"]))
+    if row is None:
+        raise nonexistent(status=400, path="parent")
+    if self_id is not None and row["id"] == self_id:
+        raise invalid_value("parent")
+    return int(row["id"])
+
+
+def _validate(merged: dict) -> None:
+    """Check the mandatory fields and the references of a customer as it would be saved."""
+    missing = []
+    if merged.get("isperson") == "T":
+        missing += [c for c in ("firstname", "lastname") if not (merged.get(c) or "").strip()]
+    elif not (merged.get("companyname") or "").strip():
+        missing.append("companyname")
+    if merged.get("subsidiary") is None:
+        missing.append("subsidiary")
+    if missing:
+        raise user_error("Please enter value(s) for: " + ", ".join(FIELD_LABELS[c] for c in missing) + ".")
+    if merged["subsidiary"] not in SUBSIDIARIES:
+        raise invalid_value("subsidiary")
+    if merged.get("terms") is not None and merged["terms"] not in TERMS:
+        raise invalid_value("terms")
+    if merged.get("pricelevel") is not None and merged["pricelevel"] not in PRICE_LEVELS:
+        raise invalid_value("priceLevel")
+    email = merged.get("email")
+    if email and not EMAIL_RE.match(email):
+        raise user_error("Please enter a valid email address.", path="email")
+    phone = merged.get("phone")
+    if phone and sum(ch.isdigit() for ch in phone) < 7:
+        raise user_error("Phone number should have seven digits or more.", path="phone")
+
+
+def create(store: Store, body: dict, *, source: str = "rest") -> int:
+    """Create a customer, refusing a second one with the same external ID; return its internal ID."""
+    values, parent = parse_body(body)
+    with store.lock:
+        eid = values.get("externalid")
+        if eid and store.get_by_external_id(eid):
+            raise NetSuiteError(400, "DUP_ENTITY", "This entity already exists.", path="externalId")
+        if parent is not ...:
+            values["parent"] = _resolve_parent(store, parent, None)
+        merged = {"isperson": "F", "isinactive": "F", **values}
+        _validate(merged)
+        return store.insert(merged, source=source)
+
+
+def update(store: Store, customer_id: int, body: dict) -> None:
+    """Update the fields given of an existing customer."""
+    values, parent = parse_body(body)
+    with store.lock:
+        current = store.get(customer_id)
+        if current is None:
+            raise nonexistent()
+        eid = values.get("externalid")
+        if eid and eid != current["externalid"] and store.get_by_external_id(eid):
+            raise NetSuiteError(400, "DUP_ENTITY", "This entity already exists.", path="externalId")
+        if parent is not ...:
+            values["parent"] = _resolve_parent(store, parent, customer_id)
+        if "extra" in values:
+            values["extra"] = {**current["extra"], **values["extra"]}
+        _validate({**current, **values})
+        store.update(customer_id, values)
+
+
+def upsert(store: Store, external_id: str, body: dict, *, source: str = "rest") -> tuple[int, bool]:
+    """Create or update the customer with this external ID; return its internal ID and whether it is new."""
+    check_external_id(external_id)
+    if not isinstance(body, dict):
+        raise user_error("Invalid content in the request body. The body must be a JSON object.")
+    if "externalId" in body and str(body["externalId"]) != external_id:
+        raise user_error("The external ID in the request body differs from the one in the URL.", path="externalId")
+    body = {**body, "externalId": external_id}
+    with store.lock:
+        current = store.get_by_external_id(external_id)
+        if current is None:
+            return create(store, body, source=source), True
+        update(store, int(current["id"]), body)
+        return int(current["id"]), False
+
+
+def to_json(row: dict, *, base_url: str = "") -> dict:
+    """Render a stored customer as NetSuite's camelCase record JSON, leaving out empty fields as NetSuite does."""
+    self_href = f"{base_url}/record/v1/customer/{row['id']}"
+    out: dict[str, Any] = {"links": [{"rel": "self", "href": self_href}], "id": str(row["id"])}
+    if row.get("externalid"):
+        out["externalId"] = row["externalid"]
+    for key, (column, _) in TEXT_FIELDS.items():
+        if row.get(column) not in (None, ""):
+            out[key] = row[column]
+    for key, column in BOOL_FIELDS.items():
+        out[key] = row.get(column) == "T"
+    names = {"subsidiary": SUBSIDIARIES, "terms": TERMS, "priceLevel": PRICE_LEVELS}
+    for key, column in REF_FIELDS.items():
+        if row.get(column) is not None:
+            ref: dict[str, Any] = {"id": str(row[column])}
+            if key in names and row[column] in names[key]:
+                ref["refName"] = names[key][row[column]]
+            out[key] = ref
+    out["dateCreated"] = stored_to_iso(row["datecreated"])
+    out["lastModifiedDate"] = stored_to_iso(row["lastmodifieddate"])
+    lines = row.get("addressbook") or []
+    out["addressBook"] = {
+        "links": [{"rel": "self", "href": f"{self_href}/addressBook"}],
+        "items": lines,
+        "totalResults": len(lines),
+        "count": len(lines),
+        "hasMore": False,
+        "offset": 0,
+    }
+    out.update(row.get("extra") or {})
+    return out

@@ -1,0 +1,297 @@
+"""Storage of the sandbox: one sqlite3 database (a file in the data dir, or in memory), guarded by a lock."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+# The subsidiaries, terms and price levels the sandbox account has; writes referring to others are refused.
+SUBSIDIARIES: dict[int, str] = {1: "Parent Company", 2: "Honeycomb Mfg.", 3: "Honeycomb Holdings UK"}
+TERMS: dict[int, str] = {
+    1: "Net 15",
+    2: "Net 30",
+    3: "Net 60",
+    4: "Due on receipt",
+    5: "1% 10 Net 30",
+    6: "2% 10 Net 30",
+    7: "Net 45",
+    8: "Net 90",
+}
+PRICE_LEVELS: dict[int, str] = {
+    1: "Base Price",
+    2: "Corporate Discount Price",
+    3: "Employee Price",
+    4: "MSRP",
+    5: "Online Price",
+}
+
+# Every column SuiteQL can select, in the order `SELECT *` returns them.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "entityid",
+    "externalid",
+    "isperson",
+    "firstname",
+    "lastname",
+    "companyname",
+    "email",
+    "phone",
+    "subsidiary",
+    "parent",
+    "terms",
+    "pricelevel",
+    "salesrep",
+    "entitystatus",
+    "isinactive",
+    "datecreated",
+    "lastmodifieddate",
+    "custentity_hc_shopify_customer_id",
+)
+INT_COLUMNS = frozenset({"id", "subsidiary", "parent", "terms", "pricelevel", "salesrep"})
+BOOL_COLUMNS = frozenset({"isperson", "isinactive"})
+DATETIME_COLUMNS = frozenset({"datecreated", "lastmodifieddate"})
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customer (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entityid TEXT,
+    externalid TEXT UNIQUE,
+    isperson TEXT NOT NULL DEFAULT 'F',
+    firstname TEXT,
+    lastname TEXT,
+    companyname TEXT,
+    email TEXT,
+    phone TEXT,
+    subsidiary INTEGER NOT NULL,
+    parent INTEGER,
+    terms INTEGER,
+    pricelevel INTEGER,
+    salesrep INTEGER,
+    entitystatus TEXT,
+    isinactive TEXT NOT NULL DEFAULT 'F',
+    datecreated TEXT NOT NULL,
+    lastmodifieddate TEXT NOT NULL,
+    custentity_hc_shopify_customer_id TEXT,
+    addressbook TEXT NOT NULL DEFAULT '[]',
+    extra TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL DEFAULT 'rest'
+);
+CREATE INDEX IF NOT EXISTS customer_lastmodified ON customer (lastmodifieddate);
+CREATE INDEX IF NOT EXISTS customer_subsidiary_id ON customer (subsidiary, id);
+CREATE INDEX IF NOT EXISTS customer_email ON customer (email);
+CREATE INDEX IF NOT EXISTS customer_shopify ON customer (custentity_hc_shopify_customer_id);
+CREATE TABLE IF NOT EXISTS script_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def utc_now() -> datetime:
+    """Return the current UTC time to the second, NetSuite's precision for lastModifiedDate."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_stored(value: datetime) -> str:
+    """Format an aware datetime as stored (UTC, 'YYYY-MM-DD HH:MM:SS', which sorts as text)."""
+    return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def stored_to_iso(value: str) -> str:
+    """Turn a stored timestamp into the ISO 8601 form the REST API answers with."""
+    return value.replace(" ", "T") + "Z"
+
+
+class Store:
+    """Customers and script state in sqlite3; every access holds one lock, so it is safe across threads."""
+
+    def __init__(self, path: str | Path | None = None, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.path = str(path) if path else ":memory:"
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            # WAL lets `run-script` in another process work on the file while `serve` runs.
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        with self.lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and run the block in one transaction."""
+        with self.lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def execute(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
+        """Run one statement under the lock and return all rows."""
+        with self.lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    def reset(self) -> None:
+        """Delete every customer and script state, and restart internal IDs at 1."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM customer")
+            db.execute("DELETE FROM script_state")
+            db.execute("DELETE FROM sqlite_sequence WHERE name = 'customer'")
+
+    # -- customers -------------------------------------------------------------------------------
+
+    def get(self, customer_id: int) -> dict | None:
+        """Return one customer row as a dict, or None."""
+        rows = self.execute("SELECT * FROM customer WHERE id = ?", (customer_id,))
+        return _row(rows[0]) if rows else None
+
+    def get_by_external_id(self, external_id: str) -> dict | None:
+        """Return the customer with this external ID, or None."""
+        rows = self.execute("SELECT * FROM customer WHERE externalid = ?", (external_id,))
+        return _row(rows[0]) if rows else None
+
+    def insert(self, values: dict, *, source: str = "rest") -> int:
+        """Insert a customer, stamping dates and assigning an entity ID when none is given; return its ID."""
+        now = to_stored(self.clock())
+        values = {**values, "datecreated": now, "lastmodifieddate": now, "source": source}
+        values = _encode(values)
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self.transaction() as db:
+            cur = db.execute(f"INSERT INTO customer ({cols}) VALUES ({marks})", tuple(values.values()))  # noqa: S608
+            new_id = int(cur.lastrowid)
+            if not values.get("entityid"):
+                db.execute("UPDATE customer SET entityid = ? WHERE id = ?", (f"CUST{new_id}", new_id))
+        return new_id
+
+    def update(self, customer_id: int, values: dict) -> None:
+        """Update a customer's columns and stamp lastmodifieddate."""
+        values = _encode({**values, "lastmodifieddate": to_stored(self.clock())})
+        sets = ", ".join(f"{col} = ?" for col in values)
+        with self.lock:
+            self._db.execute(f"UPDATE customer SET {sets} WHERE id = ?", (*values.values(), customer_id))  # noqa: S608
+
+    def set_last_modified(self, customer_id: int, when: datetime) -> None:
+        """Set a customer's lastmodifieddate, for tests of incremental pulls."""
+        self.execute("UPDATE customer SET lastmodifieddate = ? WHERE id = ?", (to_stored(when), customer_id))
+
+    def find(self, *, external_id: str | None = None, email: str | None = None) -> list[dict]:
+        """Return customers matching every given criterion (email case-insensitively), by ID."""
+        where, params = [], []
+        if external_id is not None:
+            where.append("externalid = ?")
+            params.append(external_id)
+        if email is not None:
+            where.append("lower(email) = lower(?)")
+            params.append(email)
+        clause = " WHERE " + " AND ".join(where) if where else ""
+        sql = f"SELECT * FROM customer{clause} ORDER BY id"  # noqa: S608 (fixed clauses, values bound)
+        return [_row(r) for r in self.execute(sql, params)]
+
+    def count(self) -> int:
+        """Return how many customers there are."""
+        return int(self.execute("SELECT COUNT(*) FROM customer")[0][0])
+
+    def duplicates(self) -> dict[str, dict[str, int]]:
+        """Return emails and names held by more than one customer, with their counts."""
+        by_email = self.execute(
+            "SELECT lower(email) AS k, COUNT(*) AS n FROM customer WHERE email IS NOT NULL AND email != '' "
+            "GROUP BY lower(email) HAVING n > 1"
+        )
+        by_name = self.execute(
+            "SELECT coalesce(companyname, firstname || ' ' || lastname) AS k, COUNT(*) AS n FROM customer "
+            "GROUP BY k HAVING k IS NOT NULL AND n > 1"
+        )
+        return {"email": {r["k"]: r["n"] for r in by_email}, "name": {r["k"]: r["n"] for r in by_name}}
+
+    def seed(
+        self,
+        count: int,
+        *,
+        subsidiary: int = 1,
+        historical: bool = False,
+        start: datetime | None = None,
+        step_seconds: float = 1.0,
+        external_id_prefix: str | None = None,
+    ) -> tuple[int, int]:
+        """Insert `count` generated customers in bulk and return the first and last new IDs.
+
+        Historical customers carry a Shopify customer ID and no external ID, as customers that reached
+        NetSuite before the portal existed; `external_id_prefix` gives each an external ID instead.
+        """
+        if count <= 0:
+            return (0, 0)
+        start = start or (self.clock() - timedelta(seconds=step_seconds * count))
+        with self.transaction() as db:
+            base = int(db.execute("SELECT coalesce(max(id), 0) FROM customer").fetchone()[0])
+
+            def rows() -> Iterator[tuple]:
+                for n in range(1, count + 1):
+                    cid = base + n
+                    when = to_stored(start + timedelta(seconds=step_seconds * n))
+                    person = n % 4 != 0
+                    yield (
+                        cid,
+                        f"CUST{cid}",
+                        f"{external_id_prefix}{cid}" if external_id_prefix else None,
+                        "T" if person else "F",
+                        f"First{cid}" if person else None,
+                        f"Last{cid}" if person else None,
+                        None if person else f"Company {cid}",
+                        f"customer{cid}@example.com",
+                        f"+1 555 {cid % 10_000_000:07d}",
+                        subsidiary,
+                        when,
+                        when,
+                        str(7_000_000_000_000 + cid) if historical else None,
+                        "seed",
+                    )
+
+            db.executemany(
+                "INSERT INTO customer (id, entityid, externalid, isperson, firstname, lastname, companyname, email, "
+                "phone, subsidiary, datecreated, lastmodifieddate, custentity_hc_shopify_customer_id, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows(),
+            )
+        return (base + 1, base + count)
+
+    # -- script state ----------------------------------------------------------------------------
+
+    def get_state(self, name: str, default: str = "") -> str:
+        """Return a saved script state value."""
+        rows = self.execute("SELECT value FROM script_state WHERE name = ?", (name,))
+        return rows[0][0] if rows else default
+
+    def set_state(self, name: str, value: str) -> None:
+        """Save a script state value."""
+        self.execute("INSERT OR REPLACE INTO script_state (name, value) VALUES (?, ?)", (name, value))
+
+
+def _encode(values: dict) -> dict:
+    """Serialise the JSON columns for storage."""
+    out = dict(values)
+    if "addressbook" in out:
+        out["addressbook"] = json.dumps(out["addressbook"])
+    if "extra" in out:
+        out["extra"] = json.dumps(out["extra"])
+    return out
+
+
+def _row(row: sqlite3.Row) -> dict:
+    """Turn a stored row into a dict with the JSON columns decoded."""
+    out = dict(row)
+    out["addressbook"] = json.loads(out.get("addressbook") or "[]")
+    out["extra"] = json.loads(out.get("extra") or "{}")
+    return out
