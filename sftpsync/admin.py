@@ -1,0 +1,150 @@
+"""SFTP connections, the feeds and the file ledger in the operators' console."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from integration_portal.secrets import WriteOnlySecretsForm
+
+from .models import SftpConnection
+from .services_connection import connection_scan_host_key, connection_test
+from .transport import TransportError, parse_host_keys
+
+# --- SFTP connections ------------------------------------------------------------------------------
+
+
+class SecretTextarea(forms.Textarea):
+    """A textarea for multi-line secrets (private keys) that never renders a value back."""
+
+    def format_value(self, value):
+        return None
+
+
+class SftpConnectionForm(WriteOnlySecretsForm):
+    class Meta:
+        model = SftpConnection
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A key spans many lines, which a password input would flatten.
+        key_field = self.fields["private_key"]
+        key_field.widget = SecretTextarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"})
+
+    def clean_host_key(self) -> str:
+        value = self.cleaned_data["host_key"].strip()
+        try:
+            parse_host_keys(value)
+        except TransportError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("transport") == SftpConnection.Transport.LOCAL and not cleaned.get("local_root"):
+            self.add_error("local_root", "A local-folder connection needs the folder that stands for the server's /.")
+        if cleaned.get("transport") == SftpConnection.Transport.SFTP and not cleaned.get("host"):
+            self.add_error("host", "An SFTP connection needs the server's host name.")
+        return cleaned
+
+
+@admin.register(SftpConnection)
+class SftpConnectionAdmin(admin.ModelAdmin):
+    form = SftpConnectionForm
+    change_form_template = "admin/sftpsync/sftpconnection/change_form.html"
+    list_display = ["name", "transport", "host", "port", "username", "last_test_ok", "last_tested_at"]
+    list_filter = ["transport", "last_test_ok"]
+    search_fields = ["name", "host", "username"]
+    readonly_fields = ["host_key_fingerprints", "last_tested_at", "last_test_ok", "last_test_message"]
+    actions = ["test_connections"]
+    fieldsets = [
+        (None, {"fields": ["name", "transport", "username"]}),
+        ("SFTP server", {"fields": ["host", "port", "host_key", "host_key_fingerprints"]}),
+        ("Credentials", {"fields": ["private_key", "private_key_passphrase", "password"]}),
+        ("Local folder", {"fields": ["local_root"], "classes": ["collapse"]}),
+        ("Timeouts", {"fields": ["connect_timeout", "keepalive"]}),
+        ("Last test", {"fields": ["last_tested_at", "last_test_ok", "last_test_message"]}),
+    ]
+
+    @admin.display(description="configured host key fingerprints")
+    def host_key_fingerprints(self, obj: SftpConnection) -> str:
+        try:
+            keys = parse_host_keys(obj.host_key)
+        except TransportError as exc:
+            return str(exc)
+        return ", ".join(f"{k.get_name()} {k.fingerprint}" for k in keys) or "None: every connection is refused."
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/test/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="{}_{}_test".format(*info),
+            ),
+            path(
+                "<path:object_id>/host-key/",
+                self.admin_site.admin_view(self.host_key_view),
+                name="{}_{}_host_key".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _change_url(self, connection: SftpConnection) -> str:
+        return reverse("admin:sftpsync_sftpconnection_change", args=[connection.pk], current_app=self.admin_site.name)
+
+    def _get_for_change(self, request, object_id: str) -> SftpConnection | None:
+        connection = self.get_object(request, unquote(object_id))
+        if connection is not None and not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        return connection
+
+    def test_connection_view(self, request, object_id: str):
+        connection = self._get_for_change(request, object_id)
+        if connection is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if request.method != "POST":  # the test records its outcome, so only a button starts it
+            return HttpResponseRedirect(self._change_url(connection))
+        ok, message = connection_test(connection=connection)
+        self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
+        return HttpResponseRedirect(self._change_url(connection))
+
+    def host_key_view(self, request, object_id: str):
+        connection = self._get_for_change(request, object_id)
+        if connection is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        scanned, error, matches = None, "", False
+        if connection.transport != SftpConnection.Transport.SFTP:
+            error = "This connection uses a local folder, which has no host key."
+        else:
+            try:
+                scanned = connection_scan_host_key(connection=connection)
+                configured = parse_host_keys(connection.host_key)
+                matches = any(k.get_base64() == scanned.base64 for k in configured)
+            except TransportError as exc:
+                error = str(exc)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Host key of {connection}",
+            "opts": self.opts,
+            "original": connection,
+            "scanned": scanned,
+            "matches": matches,
+            "configured": self.host_key_fingerprints(connection),
+            "error": error,
+            "change_url": self._change_url(connection),
+        }
+        return TemplateResponse(request, "admin/sftpsync/sftpconnection/host_key.html", context)
+
+    @admin.action(description="Test the selected connections")
+    def test_connections(self, request, queryset):
+        for connection in queryset:
+            ok, message = connection_test(connection=connection)
+            self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
+
+
+# --- Feeds and the file ledger ---------------------------------------------------------------------
