@@ -7,6 +7,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
+
+from integration_portal.bulk import db_value, insert_rows
 
 from .models import (
     SHOPIFY_CUST_ID,
@@ -192,27 +195,61 @@ def _fill(
         batch.idents[index] = [PartyIdentification(type=SHOPIFY_CUST_ID, value=shopify_id)]
 
 
+CUSTOMER_COLUMNS = (
+    "customer_id", "party_type", "segment", "first_name", "last_name", "company_name", "email", "phone",
+    "payment_term", "price_level", "sales_rep", "subsidiary", "parent_id", "is_active", "export_status",
+    "account_source", "is_valid", "problems", "created_at", "modified_at",
+)  # fmt: skip
+
+
 def save_batch(batch: DemoBatch) -> int:
-    """Insert a batch with one bulk insert per table; parents are inserted before their sub-customers."""
+    """Insert a batch with prepared INSERTs; parents go in before their sub-customers."""
+    now = db_value(Customer, "created_at", timezone.now())
+    by_id: dict[str, int] = {}
+
+    def customer_rows(customers: list[Customer]):
+        for c in customers:
+            parent_id = by_id[c.parent.customer_id] if c.parent is not None else None
+            yield (
+                c.customer_id, c.party_type, c.segment, c.first_name, c.last_name, c.company_name, c.email,
+                c.phone, c.payment_term, c.price_level, c.sales_rep, c.subsidiary, parent_id, True, "", "",
+                c.is_valid, c.problems, now, now,
+            )  # fmt: skip
+
     with transaction.atomic():
-        parents = [c for c in batch.customers if c.parent is None]
-        Customer.objects.bulk_create(parents)
-        children = [c for c in batch.customers if c.parent is not None]
-        for child in children:
-            child.parent_id = child.parent.pk
-        Customer.objects.bulk_create(children)
-        for model, rows in (
-            (Address, batch.addresses),
-            (Contact, batch.contacts),
-            (CustomerSync, batch.syncs),
-            (PartyIdentification, batch.idents),
-        ):
-            objs = []
-            for index, items in rows.items():
-                for item in items:
-                    item.customer_id = batch.customers[index].pk
-                    objs.append(item)
-            model.objects.bulk_create(objs)
+        for generation in ([c for c in batch.customers if c.parent is None], [c for c in batch.customers if c.parent]):
+            insert_rows(Customer, CUSTOMER_COLUMNS, customer_rows(generation))
+            ids = [c.customer_id for c in generation]
+            by_id.update(Customer.objects.filter(customer_id__in=ids).values_list("customer_id", "id"))
+        pk = [by_id[c.customer_id] for c in batch.customers]
+        insert_rows(
+            Address,
+            ("customer_id", "label", "line1", "line2", "city", "state", "zip", "country",
+             "is_default_billing", "is_default_shipping"),
+            ((pk[i], a.label, a.line1, "", a.city, a.state, a.zip, a.country, a.is_default_billing,
+              a.is_default_shipping) for i, items in batch.addresses.items() for a in items),
+        )  # fmt: skip
+        insert_rows(
+            Contact,
+            ("customer_id", "first_name", "last_name", "email", "phone", "role"),
+            (
+                (pk[i], c.first_name, c.last_name, c.email, "", "Buyer")
+                for i, items in batch.contacts.items()
+                for c in items
+            ),
+        )
+        insert_rows(
+            CustomerSync,
+            ("customer_id", "external_system_id", "enabled", "status", "external_id", "last_error_code",
+             "last_error_message"),
+            ((pk[i], s.external_system_id, s.enabled, s.status, "", "", "") for i, items in batch.syncs.items()
+             for s in items),
+        )  # fmt: skip
+        insert_rows(
+            PartyIdentification,
+            ("customer_id", "type", "value", "created_at"),
+            ((pk[i], p.type, p.value, now) for i, items in batch.idents.items() for p in items),
+        )
     return len(batch.customers)
 
 
