@@ -1,0 +1,60 @@
+"""manage.py pull_customers [--since ISO8601] [--connection NAME]: REST incremental pull of customers."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from customers.models import SyncLog
+from jobs.services import job_run
+from netsuite import selectors, services
+from netsuite.client import NetSuiteError
+
+
+class Command(BaseCommand):
+    help = (
+        "Pull customers changed in NetSuite since the last pull (all of them the first time) and create or update "
+        "them here, linked by NetSuite internal ID. A stopped pull resumes where it was."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--since", metavar="ISO8601", help="Pull changes since this time instead of the watermark.")
+        parser.add_argument("--full", action="store_true", help="Pull every customer, ignoring the watermark.")
+        parser.add_argument("--connection", metavar="NAME", help="External system code or name of the connection.")
+
+    def handle(self, *args, since, full, connection, **options):
+        since_dt = None
+        if since:
+            since_dt = parse_datetime(since)
+            if since_dt is None:
+                raise CommandError(f"--since {since!r} is not an ISO 8601 date and time, e.g. 2024-03-05T10:00:00Z.")
+            if timezone.is_naive(since_dt):
+                since_dt = timezone.make_aware(since_dt, timezone.get_default_timezone())
+        try:
+            connections = (
+                [selectors.connection_get(name=connection)] if connection else list(selectors.connections_active())
+            )
+        except selectors.ConnectionNotFound as exc:
+            raise CommandError(str(exc)) from None
+        if not connections:
+            raise CommandError("No active NetSuite REST connection. Add one in the admin first.")
+        for conn in connections:
+            name = conn.external_system.name
+            try:
+                with job_run(
+                    job="pull_customers",
+                    external_system=conn.external_system,
+                    trigger=SyncLog.Trigger.ON_DEMAND,
+                    show_progress=sys.stderr.isatty(),
+                ) as progress:
+                    report = services.customers_pull(
+                        connection=conn, since=since_dt, full=full, trigger=SyncLog.Trigger.ON_DEMAND, progress=progress
+                    )
+            except NetSuiteError as exc:
+                raise CommandError(
+                    f"{name}: the pull stopped: {exc.message} [{exc.code}]. It resumes where it was."
+                ) from None
+            self.stdout.write(f"{name}: {report.summary()}")

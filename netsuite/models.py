@@ -1,0 +1,159 @@
+"""NetSuite REST connections, their shared request slots, and the API tokens of the orders endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
+from django.db import models
+
+from integration_portal.secrets import EncryptedTextField
+
+from .client import NetSuiteConfig, default_base_url
+
+account_id_validator = RegexValidator(
+    r"^[0-9A-Za-z]+([_-][0-9A-Za-z]+)*$", "Enter the NetSuite account ID, e.g. 1234567 or 1234567_SB1."
+)
+
+MAPPINGS_HELP = (
+    'Local value → NetSuite internal ID, per kind, e.g. {"payment_terms": {"Net 30": "2"}, '
+    '"price_levels": {"Base Price": "1"}, "sales_reps": {"Jane Doe": "-5"}, "subsidiaries": {"Parent Company": "1"}}. '
+    "Price levels are the catalogs of the order systems. A value that is already a number is sent as an ID."
+)
+DEFAULTS_HELP = (
+    'NetSuite internal IDs used when a customer has no value, e.g. {"subsidiary": "1", "terms": "2", '
+    '"priceLevel": "1", "salesRep": "", "entityStatus": "13"}.'
+)
+
+
+class NetSuiteConnection(models.Model):
+    """How the portal reaches one NetSuite account over REST, and how it maps customers for it."""
+
+    external_system = models.OneToOneField(
+        "customers.ExternalSystem",
+        on_delete=models.CASCADE,
+        related_name="netsuite_connection",
+        limit_choices_to={"transport": "rest"},
+        help_text="The external system (transport REST API) whose customers this connection sends.",
+    )
+    account_id = models.CharField(
+        "account ID", max_length=40, validators=[account_id_validator], help_text="e.g. 1234567 or 1234567_SB1"
+    )
+    base_url = models.CharField(
+        "base URL override",
+        max_length=200,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Leave blank for https://{account}.suitetalk.api.netsuite.com/services/rest.",
+    )
+    consumer_key = EncryptedTextField(blank=True)
+    consumer_secret = EncryptedTextField(blank=True)
+    token_id = EncryptedTextField("token ID", blank=True)
+    token_secret = EncryptedTextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    concurrency_share = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=(
+            "Most requests the portal has in flight to this account, across all workers. NetSuite's limit is "
+            "per account (5 standard, 15 premium, +10 per SuiteCloud Plus licence) and shared with other "
+            "integrations: give the portal its share."
+        ),
+    )
+    subsidiary_filter = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Comma-separated NetSuite subsidiary internal IDs to pull; blank pulls every subsidiary.",
+    )
+    defaults = models.JSONField("default values", default=dict, blank=True, help_text=DEFAULTS_HELP)
+    mappings = models.JSONField(default=dict, blank=True, help_text=MAPPINGS_HELP)
+    time_zone = models.CharField(
+        max_length=60, default="UTC", help_text="Time zone NetSuite uses for dates in SuiteQL (the account's)."
+    )
+    batch_size = models.PositiveIntegerField(
+        default=200, validators=[MinValueValidator(1)], help_text="Customers prepared and committed together."
+    )
+    request_timeout = models.PositiveIntegerField(
+        "request timeout (seconds)", default=30, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    push_on_change = models.BooleanField(
+        "push on change", default=True, help_text="Send a customer as soon as a change to it is saved."
+    )
+    pull_watermark = models.DateTimeField(
+        null=True, blank=True, help_text="The next pull asks for customers modified at or after this time."
+    )
+    # A pull in progress: rows modified since pull_cursor_since, done up to internal ID pull_cursor_last_id.
+    pull_cursor_since = models.DateTimeField(null=True, blank=True, editable=False)
+    pull_cursor_last_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    pull_cursor_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_pull_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "NetSuite connection"
+
+    def __str__(self) -> str:
+        return f"{self.external_system.name} (NetSuite {self.account_id})"
+
+    @property
+    def rest_url(self) -> str:
+        return (self.base_url or default_base_url(self.account_id)).rstrip("/")
+
+    @property
+    def has_credentials(self) -> bool:
+        return all((self.consumer_key, self.consumer_secret, self.token_id, self.token_secret))
+
+    @property
+    def subsidiary_ids(self) -> list[int]:
+        return [int(p) for p in self.subsidiary_filter.replace(";", ",").split(",") if p.strip().isdigit()]
+
+    def client_config(self) -> NetSuiteConfig:
+        return NetSuiteConfig(
+            account_id=self.account_id,
+            consumer_key=self.consumer_key or "",
+            consumer_secret=self.consumer_secret or "",
+            token_id=self.token_id or "",
+            token_secret=self.token_secret or "",
+            base_url=self.base_url,
+            timeout=float(self.request_timeout),
+            pool_size=max(10, self.concurrency_share * 2),
+            # Tests and benchmarks shorten the waits between retries; production keeps the default.
+            backoff_base=float(getattr(settings, "NETSUITE_RETRY_BACKOFF_SECONDS", 0.5)),
+            retry_after_max=float(getattr(settings, "NETSUITE_RETRY_AFTER_MAX_SECONDS", 60.0)),
+        )
+
+
+class RequestSlot(models.Model):
+    """One of a connection's concurrency slots; a request holds one while in flight (see limiter.py)."""
+
+    connection = models.ForeignKey(NetSuiteConnection, on_delete=models.CASCADE, related_name="slots")
+    number = models.PositiveSmallIntegerField()
+    holder = models.CharField(max_length=64, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "number"], name="netsuite_slot_unique")]
+
+    def __str__(self) -> str:
+        return f"slot {self.number} of {self.connection_id}"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the orders endpoint; only its SHA-256 is stored, the token is shown once."""
+
+    name = models.CharField(max_length=100, help_text="Who uses it, e.g. OMS order pusher.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False, help_text="The token's first characters.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "orders API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,102 @@
+"""Reads the NetSuite jobs, commands, admin and API share."""
+
+from __future__ import annotations
+
+from django.db.models import F, Q, QuerySet
+
+from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdentification
+
+from .models import NetSuiteConnection
+
+# Failures that say nothing about the customer itself: the next scheduled run sends it again.
+RETRY_NEXT_RUN_CODES = (
+    "TIMEOUT",
+    "NETWORK_ERROR",
+    "CONCURRENCY_LIMIT_EXCEEDED",
+    "SSS_REQUEST_LIMIT_EXCEEDED",
+    "MALFORMED_RESPONSE",
+    "MISSING_LOCATION",
+    "UNEXPECTED_ERROR",
+)
+
+
+class ConnectionNotFound(Exception):
+    """No NetSuite REST connection matches what was asked for."""
+
+
+def connections_active() -> QuerySet[NetSuiteConnection]:
+    return (
+        NetSuiteConnection.objects.filter(is_active=True, external_system__is_active=True)
+        .filter(external_system__transport=ExternalSystem.Transport.REST)
+        .select_related("external_system")
+        .order_by("pk")
+    )
+
+
+def connection_get(*, name: str | None = None, connection_id: int | None = None) -> NetSuiteConnection:
+    """Return one connection by ID, or by its external system's code or name, or the only active one."""
+    qs = NetSuiteConnection.objects.select_related("external_system")
+    if connection_id is not None:
+        found = qs.filter(pk=connection_id).first()
+    elif name:
+        found = qs.filter(
+            Q(external_system__code__iexact=name) | Q(external_system__name__iexact=name) | Q(account_id__iexact=name)
+        ).first()
+    else:
+        active = list(connections_active()[:2])
+        if len(active) > 1:
+            raise ConnectionNotFound("There are several NetSuite connections: name one with --connection.")
+        found = active[0] if active else None
+    if found is None:
+        what = f"named {name!r}" if name else (f"#{connection_id}" if connection_id else "that is active")
+        raise ConnectionNotFound(
+            f"No NetSuite REST connection {what}. Add one under NetSuite REST → NetSuite connections."
+        )
+    return found
+
+
+def connection_for_system(*, external_system: ExternalSystem) -> NetSuiteConnection | None:
+    return NetSuiteConnection.objects.select_related("external_system").filter(external_system=external_system).first()
+
+
+def customer_pks_due_for_push(*, external_system: ExternalSystem) -> list[int]:
+    """Return the customers the scheduled push sends: pending, changed since their last sync, or failed for
+    a reason unrelated to the customer (timeouts, limits, server errors); oldest change first."""
+    changed = (
+        Q(status__in=[CustomerSync.Status.PENDING, CustomerSync.Status.NOT_SYNCED])
+        | Q(status=CustomerSync.Status.SYNCED, customer__modified_at__gt=F("last_synced_at"))
+        | Q(status=CustomerSync.Status.ERROR, customer__modified_at__gt=F("last_attempt_at"))
+        | Q(status=CustomerSync.Status.ERROR, last_error_code__in=RETRY_NEXT_RUN_CODES)
+        | Q(status=CustomerSync.Status.ERROR, last_error_code__startswith="HTTP_5")
+    )
+    return list(
+        CustomerSync.objects.filter(external_system=external_system, enabled=True)
+        .filter(changed)
+        .order_by("customer__modified_at", "customer_id")
+        .values_list("customer_id", flat=True)
+    )
+
+
+def bound_internal_ids(*, external_system: ExternalSystem, customer_pks: list[int]) -> dict[int, str]:
+    """Map customers to their NetSuite internal ID: the sync's external ID, else their identification."""
+    bound: dict[int, str] = {}
+    for pk, value in PartyIdentification.objects.filter(
+        customer_id__in=customer_pks, type=external_system.identification_type
+    ).values_list("customer_id", "value"):
+        bound[pk] = value
+    for pk, value in (
+        CustomerSync.objects.filter(external_system=external_system, customer_id__in=customer_pks)
+        .exclude(external_id="")
+        .values_list("customer_id", "external_id")
+    ):
+        bound[pk] = value
+    return bound
+
+
+def customer_by_any_id(*, value: str) -> Customer | None:
+    """Find a customer by portal customer ID, else by NetSuite internal ID."""
+    customer = Customer.objects.filter(customer_id=value).first()
+    if customer is None:
+        ident = PartyIdentification.objects.filter(type="NETSUITE_CUSTOMER_ID", value=value).first()
+        customer = ident.customer if ident else None
+    return customer

@@ -1,0 +1,59 @@
+"""Thin django-q2 tasks: they take IDs, run a service inside a recorded job run, and return a summary."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from customers.models import SyncLog
+from jobs.services import JobRefused, job_run
+
+from . import selectors, services
+
+
+def _user(user_id: int | None):
+    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
+
+
+def _connections(connection_id: int | None):
+    if connection_id is not None:
+        return [selectors.connection_get(connection_id=connection_id)]
+    return list(selectors.connections_active())
+
+
+def push_customers(*, connection_id: int | None = None, trigger: str = "scheduled", user_id: int | None = None) -> str:
+    """Push pending and changed customers of every active connection (or the one given)."""
+    user = _user(user_id)
+    lines = []
+    for connection in _connections(connection_id):
+        try:
+            with job_run(
+                job="push_customers", external_system=connection.external_system, trigger=trigger, user=user
+            ) as progress:
+                report = services.customers_push_scheduled(
+                    connection=connection, trigger=trigger, user=user, progress=progress
+                )
+            lines.append(f"{connection.external_system.name}: {report.summary()}")
+        except JobRefused as exc:
+            lines.append(f"{connection.external_system.name}: refused: {exc}")
+    return " ".join(lines) or "No active NetSuite REST connection."
+
+
+def pull_customers(*, connection_id: int | None = None, trigger: str = "scheduled", user_id: int | None = None) -> str:
+    """Pull customers changed in NetSuite for every active connection (or the one given)."""
+    user = _user(user_id)
+    lines = []
+    for connection in _connections(connection_id):
+        if not connection.has_credentials:
+            lines.append(f"{connection.external_system.name}: skipped, no credentials.")
+            continue
+        with job_run(
+            job="pull_customers", external_system=connection.external_system, trigger=trigger, user=user
+        ) as progress:
+            report = services.customers_pull(connection=connection, trigger=trigger, user=user, progress=progress)
+        lines.append(f"{connection.external_system.name}: {report.summary()}")
+    return " ".join(lines) or "No active NetSuite REST connection."
+
+
+def push_changed_customers(*, customer_pks: list[int]) -> str:
+    """Push customers whose saved change queued this task (event-driven)."""
+    return services.customers_push_changed(customer_pks=customer_pks, trigger=SyncLog.Trigger.EVENT)
