@@ -114,7 +114,7 @@ class Transport(ABC):
 
     @abstractmethod
     def open_write_atomic(self, folder: str, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
-        """Write under a temporary name and rename to name when the block ends without error."""
+        """Write under a temporary name in folder (created if missing), renamed to name once the block succeeds."""
 
     @abstractmethod
     def stat(self, path: str) -> RemoteFile:
@@ -243,6 +243,7 @@ class LocalFolderTransport(Transport):
         _check_name(name)
         if self.exists(final):
             raise RemoteFileExists(f"{final} already exists; it was not overwritten. Pick another file name.")
+        self.makedirs(folder)
         local_tmp = self._local(tmp)
         with self._errors(f"Cannot write {final}"):
             f = open(local_tmp, "wb")  # noqa: SIM115 (closed below; a temp left by a killed write is ours)
@@ -740,6 +741,7 @@ class SftpTransport(Transport):
         final, tmp = posixpath.join(clean, name), posixpath.join(clean, temp_name(name))
         if self.exists(final):
             raise RemoteFileExists(f"{final} already exists on the server; it was not overwritten. Pick another name.")
+        self.makedirs(clean)
         with self._errors(f"Cannot write {final}"):
             # A temp left by a killed upload is ours to overwrite.
             remote = self.sftp.open(tmp, "wb")

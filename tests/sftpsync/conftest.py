@@ -115,6 +115,7 @@ def _openssh_server(workdir: Path, keys: dict[str, tuple[str, str]]) -> Iterator
 
     host_key_path = workdir / "ssh_host_ed25519_key"
     _, host_pub = _keygen(host_key_path, "ed25519")
+    host_pub = " ".join(host_pub.split()[:2])  # as ssh-keyscan prints it
     # sshd reads authorized_keys as the test user: let it through the temp dir, but not list it.
     os.chmod(workdir, 0o711)  # noqa: S103
     (workdir / "authorized_keys").write_text("".join(pub + "\n" for _, pub in keys.values()))
