@@ -118,14 +118,18 @@ class FeedFile(models.Model):
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     moved_at = models.DateTimeField(null=True, blank=True, help_text="When it was moved to archive/ or failed/.")
+    checkpoint_line = models.PositiveBigIntegerField(
+        default=0, help_text="Rows up to this line are in the database; a rerun after a crash resumes after it."
+    )
     job_run = models.ForeignKey("jobs.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [
-            # The same content is processed once per feed, whatever its name.
+            # The same content is processed once per feed, whatever its name. Files the portal writes are
+            # left out: a resync may legitimately send the same rows again.
             models.UniqueConstraint(
                 fields=["feed", "sha256"],
-                condition=~Q(sha256="") & ~Q(status="duplicate"),
+                condition=~Q(sha256="") & ~Q(status="duplicate") & Q(direction="in"),
                 name="feed_file_content_once",
             ),
         ]
@@ -134,3 +138,19 @@ class FeedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class ExportedCustomer(models.Model):
+    """Which export file carried a customer to NetSuite, for the operator tracing a missing ID."""
+
+    feed_file = models.ForeignKey(FeedFile, on_delete=models.CASCADE, related_name="exported_customers")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["feed_file", "customer"], name="exported_customer_once_per_file"),
+        ]
+        indexes = [models.Index(fields=["customer"], name="exported_customer_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.feed_file_id}"

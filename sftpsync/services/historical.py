@@ -1,0 +1,296 @@
+"""Historical customers (NetSuite → portal): each row becomes one customer with both identifications."""
+
+# Table and column names in the SQL below come from the models' _meta, never from input; values are parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from customers.models import (
+    NETSUITE_CUSTOMER_ID,
+    SHOPIFY_CUST_ID,
+    Customer,
+    CustomerSync,
+    ExternalSystem,
+    PartyIdentification,
+    external_id_validator,
+)
+from jobs.services import JobRefused
+
+from .. import formats
+from ..models import Feed, FeedFile
+from . import sql
+from .ledger import ImportSummary, RowProblem, RunContext, feed_import
+
+NAME_FIELDS = ("first_name", "last_name", "company_name", "email", "phone")
+_CUSTOMER_FIELDS = ("customer_id", *NAME_FIELDS, "party_type", "created_at", "modified_at")
+
+
+def _valid_customer_id(value: str) -> bool:
+    return bool(external_id_validator.regex.match(value))
+
+
+class HistoricalProcessor:
+    """Create or complete customers from the historical file, one set of queries per batch."""
+
+    layout = formats.HISTORICAL
+    operation = "historical import"
+
+    def __init__(self, *, feed: Feed, entry: FeedFile):
+        self.feed = feed
+        self.entry = entry
+        self.system: ExternalSystem = feed.external_system
+        self.ns_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
+        self.customers = sql.RowInserter(Customer, _CUSTOMER_FIELDS)
+        self.idents = sql.RowInserter(PartyIdentification, ("customer_id", "type", "value", "created_at"))
+        self.syncs = sql.RowInserter(
+            CustomerSync,
+            (
+                "customer_id",
+                "external_system_id",
+                "enabled",
+                "status",
+                "external_id",
+                "last_attempt_at",
+                "last_synced_at",
+            ),
+        )
+        c, i, s = sql.table(Customer), sql.table(PartyIdentification), sql.table(CustomerSync)
+        self.q_owner_idents = f"SELECT customer_id, type, value FROM {i} WHERE type IN (%s, %s) AND value IN ({{into}})"
+        self.q_owner_syncs = (
+            f"SELECT customer_id, external_id FROM {s} WHERE external_system_id = %s AND external_id IN ({{into}})"
+        )
+        self.q_by_customer_id = f"SELECT id, customer_id FROM {c} WHERE customer_id IN ({{into}})"
+        self.q_idents_of = (
+            f"SELECT customer_id, type, value FROM {i} WHERE type IN (%s, %s) AND customer_id IN ({{into}})"
+        )
+        self.q_customers = f"SELECT id, customer_id, {', '.join(NAME_FIELDS)} FROM {c} WHERE id IN ({{into}})"
+        self.q_syncs_of = (
+            f"SELECT customer_id, id, status, external_id FROM {s} WHERE external_system_id = %s "
+            f"AND customer_id IN ({{into}})"
+        )
+        self.q_fill = (
+            f"UPDATE {c} SET {', '.join(f'{sql.column(Customer, f)} = %s' for f in NAME_FIELDS)}, "
+            f"{sql.column(Customer, 'modified_at')} = %s WHERE id = %s"
+        )
+        self.q_sync_update = (
+            f"UPDATE {s} SET status = %s, external_id = %s, last_attempt_at = %s, last_synced_at = %s, "
+            "last_error_code = '', last_error_message = '' WHERE id = %s"
+        )
+
+    def write_batch(self, rows: list[formats.Row]) -> list[RowProblem]:
+        """Match each row to a customer (NetSuite ID, Shopify ID, portal ID) and write the batch."""
+        if not rows:
+            return []
+        ns_type, shop_type = self.ns_type, SHOPIFY_CUST_ID
+        ns_ids = {r.values["internal_id"] for r in rows}
+        shop_ids = {r.values["shopify_id"] for r in rows}
+        wanted_ids = {r.values.get("customer_id") or f"NS{r.values['internal_id']}" for r in rows}
+
+        ns_owner: dict[str, Any] = {}
+        shop_owner: dict[str, Any] = {}
+        existing_idents: set[tuple[str, str]] = set()
+        for pk, type_, value in sql.select_in(self.q_owner_idents, ns_ids | shop_ids, [ns_type, shop_type]):
+            existing_idents.add((type_, value))
+            (ns_owner if type_ == ns_type else shop_owner)[value] = pk
+        for pk, value in sql.select_in(self.q_owner_syncs, ns_ids, [self.system.pk]):
+            ns_owner.setdefault(value, pk)
+        id_owner: dict[str, Any] = {cid: pk for pk, cid in sql.select_in(self.q_by_customer_id, wanted_ids)}
+
+        known = set(ns_owner.values()) | set(shop_owner.values()) | set(id_owner.values())
+        label: dict[Any, str] = {}
+        current: dict[Any, dict[str, str]] = {}
+        for pk, cid, *names in sql.select_in(self.q_customers, known):
+            label[pk] = cid
+            current[pk] = dict(zip(NAME_FIELDS, names, strict=True))
+        has_ns: dict[Any, set[str]] = {pk: set() for pk in known}
+        has_shop: dict[Any, set[str]] = {pk: set() for pk in known}
+        for pk, type_, value in sql.select_in(self.q_idents_of, known, [ns_type, shop_type]):
+            (has_ns if type_ == ns_type else has_shop)[pk].add(value)
+            existing_idents.add((type_, value))
+        sync_of: dict[Any, tuple[int, str, str]] = {
+            pk: (sid, status, ext) for pk, sid, status, ext in sql.select_in(self.q_syncs_of, known, [self.system.pk])
+        }
+
+        problems: list[RowProblem] = []
+        new: dict[str, dict[str, str]] = {}  # customer_id -> fields, for customers this batch creates
+        changed: set[Any] = set()
+        new_idents: list[tuple[Any, str, str]] = []
+        want_sync: dict[Any, str] = {}
+
+        def name(key: Any) -> str:
+            return label.get(key, key if isinstance(key, str) else f"#{key}")
+
+        def ns_of(key: Any) -> str:
+            return ", ".join(sorted(has_ns.get(key, ()))) or "none"
+
+        for row in rows:
+            v = row.values
+            ns, shop, given_id = v["internal_id"], v["shopify_id"], v.get("customer_id", "")
+            if given_id and not _valid_customer_id(given_id):
+                problems.append(
+                    RowProblem(
+                        row.line,
+                        f"Customer ID '{given_id}' holds characters NetSuite external IDs do not allow "
+                        "(letters, digits, '_' and '-' only).",
+                    )
+                )
+                continue
+            by_ns, by_shop = ns_owner.get(ns), shop_owner.get(shop)
+            by_id = id_owner.get(given_id) if given_id else None
+            if by_ns is not None and by_shop is not None and by_ns != by_shop:
+                problems.append(
+                    RowProblem(
+                        row.line,
+                        f"Shopify customer ID {shop} is claimed by two NetSuite customers: NetSuite ID "
+                        f"{ns_of(by_shop)} (customer {name(by_shop)}) and NetSuite ID {ns} on this row "
+                        f"(customer {name(by_ns)}). "
+                        "Merge or correct them in NetSuite and send the row again.",
+                        "CONFLICT",
+                    )
+                )
+                continue
+            match = by_ns if by_ns is not None else by_shop
+            if by_id is not None and match is not None and by_id != match:
+                problems.append(
+                    RowProblem(
+                        row.line,
+                        f"Customer ID {given_id} is customer {name(by_id)} (NetSuite ID {ns_of(by_id)}), but NetSuite "
+                        f"ID {ns} / Shopify ID {shop} belong to customer {name(match)}. Correct the external ID in "
+                        "NetSuite and send the row again.",
+                        "CONFLICT",
+                    )
+                )
+                continue
+            target = match if match is not None else by_id
+            if target is None:
+                cid = given_id or f"NS{ns}"
+                if cid in id_owner:
+                    problems.append(
+                        RowProblem(
+                            row.line,
+                            f"Customer ID {cid} is already used by a customer with no NetSuite or Shopify ID; link "
+                            "that customer by hand or give the row its external ID.",
+                            "CONFLICT",
+                        )
+                    )
+                    continue
+                new[cid] = {f: v.get(f, "") for f in NAME_FIELDS}
+                target = cid
+                id_owner[cid] = cid
+                has_ns[cid], has_shop[cid] = set(), set()
+            else:
+                other_ns = has_ns[target] - {ns}
+                if other_ns:
+                    problems.append(
+                        RowProblem(
+                            row.line,
+                            f"Customer {name(target)} already has NetSuite ID {', '.join(sorted(other_ns))}; this row "
+                            f"gives NetSuite ID {ns}. One portal customer maps to one NetSuite customer: merge the "
+                            "duplicates in NetSuite.",
+                            "CONFLICT",
+                        )
+                    )
+                    continue
+                other_shop = has_shop[target] - {shop}
+                if other_shop:
+                    problems.append(
+                        RowProblem(
+                            row.line,
+                            f"Customer {name(target)} (NetSuite ID {ns}) already has Shopify customer ID "
+                            f"{', '.join(sorted(other_shop))}; this row gives Shopify ID {shop}. Correct the Shopify "
+                            "ID in NetSuite or on the customer.",
+                            "CONFLICT",
+                        )
+                    )
+                    continue
+                # Fill what the portal does not know yet; the portal's own values win.
+                fields = new[target] if isinstance(target, str) else current[target]
+                for f in NAME_FIELDS:
+                    if not fields[f] and v.get(f):
+                        fields[f] = v[f]
+                        if not isinstance(target, str):
+                            changed.add(target)
+            ns_owner[ns], shop_owner[shop] = target, target
+            has_ns[target].add(ns)
+            has_shop[target].add(shop)
+            for type_, value in ((ns_type, ns), (shop_type, shop)):
+                if (type_, value) not in existing_idents:
+                    existing_idents.add((type_, value))
+                    new_idents.append((target, type_, value))
+            want_sync[target] = ns
+
+        self._write(new, current, changed, new_idents, want_sync, sync_of)
+        return problems
+
+    def _write(
+        self,
+        new: dict[str, dict[str, str]],
+        current: dict[Any, dict[str, str]],
+        changed: set[Any],
+        new_idents: list[tuple[Any, str, str]],
+        want_sync: dict[Any, str],
+        sync_of: dict[Any, tuple[int, str, str]],
+    ) -> None:
+        now = sql.db_datetime(timezone.now())
+        person, company = Customer.PartyType.PERSON, Customer.PartyType.COMPANY
+        self.customers.insert(
+            [
+                (
+                    cid,
+                    *(f[n] for n in NAME_FIELDS),
+                    company if f["company_name"] and not (f["first_name"] or f["last_name"]) else person,
+                    now,
+                    now,
+                )
+                for cid, f in new.items()
+            ]
+        )
+        pk_of: dict[str, int] = {}
+        if new:
+            pk_of = {cid: pk for pk, cid in sql.select_in(self.q_by_customer_id, list(new))}
+
+        def pk(key: Any) -> int:
+            return pk_of[key] if isinstance(key, str) else key
+
+        self.idents.insert([(pk(k), t, v, now) for k, t, v in new_idents])
+        sql.execute_many(self.q_fill, [(*(current[k][f] for f in NAME_FIELDS), now, k) for k in changed])
+        synced = CustomerSync.Status.SYNCED
+        inserts, updates = [], []
+        for key, ns in want_sync.items():
+            existing = sync_of.get(key)
+            if existing is None:
+                inserts.append((pk(key), self.system.pk, True, synced, ns, now, now))
+            elif (existing[1], existing[2]) != (synced, ns):
+                updates.append((synced, ns, now, now, existing[0]))
+        self.syncs.insert(inserts)
+        sql.execute_many(self.q_sync_update, updates)
+
+    def file_done(self, entry: FeedFile) -> None:
+        """Mark the connection's historical import as done, which lets exports run."""
+        ExternalSystem.objects.filter(pk=self.system.pk, historical_import_completed_at__isnull=True).update(
+            historical_import_completed_at=timezone.now()
+        )
+
+
+def historical_import(*, ctx: RunContext, local_file: str | None = None) -> ImportSummary:
+    """Import new historical files of the feed (or one local file) into customers."""
+    feed = ctx.feed
+    if feed.kind != Feed.Kind.HISTORICAL:
+        raise ValueError(f"Feed {feed.pk} is not a historical feed")
+    if not feed.enabled and not local_file:
+        raise JobRefused(f"The historical feed for {feed.external_system.name} is disabled; enable it in Feeds.")
+    summary = feed_import(
+        ctx=ctx, processor_factory=lambda entry: HistoricalProcessor(feed=feed, entry=entry), local_file=local_file
+    )
+    if feed.external_system.historical_import_completed_at is None:
+        feed.external_system.refresh_from_db(fields=["historical_import_completed_at"])
+        if feed.external_system.historical_import_completed_at is None:
+            summary.notes.append(
+                "No historical file has been imported yet, so the customer export stays blocked for "
+                f"{feed.external_system.name}. Put NetSuite's historical customer file in {feed.folder}."
+            )
+    return summary

@@ -1,0 +1,431 @@
+"""The file ledger and the one way every inbound file is taken in: spool, hash, dedupe, batches, move.
+
+A file's life: it is copied to a local spool while its SHA-256 is computed; the ledger is asked whether
+that content was seen before; its rows go in batch by batch, each batch in one transaction together with
+its row errors and the ledger's checkpoint; the file's outcome is committed; only then is the file moved
+to archive/ or failed/ on the server. A run killed anywhere resumes from the last committed batch, and a
+file whose outcome is committed but whose move did not happen is moved on the next run without being
+read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import hashlib
+import logging
+import os
+import posixpath
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import SyncLog
+from customers.services import synclog_record
+from jobs.services import JobProgress, JobRefused
+
+from ..formats import CsvLayout, CsvReader, FileFormatError, Row, RowFailure
+from ..models import Feed, FeedFile
+from ..transport import RemoteFile, Transport, TransportError, transport_for
+
+logger = logging.getLogger(__name__)
+
+SPOOL_CHUNK = 1 << 20
+# Keys of the PostgreSQL advisory locks this app takes: (namespace, feed id).
+ADVISORY_NAMESPACE = 7301
+
+
+@dataclass
+class RowProblem:
+    """A row that was read but could not be applied (a conflict, an unknown customer)."""
+
+    line: int
+    reason: str
+    code: str = "ROW_INVALID"
+    customer_pk: int | None = None
+
+
+class BatchProcessor(Protocol):
+    """What a feed does with its rows; the ledger does the rest."""
+
+    layout: CsvLayout
+    operation: str
+
+    def write_batch(self, rows: list[Row]) -> list[RowProblem]:
+        """Apply a batch inside the caller's transaction; return the rows that could not be applied."""
+
+    def file_done(self, entry: FeedFile) -> None:
+        """Record what a completed file means, inside the transaction that completes it."""
+
+
+@dataclass
+class RunContext:
+    """Who runs the job and where progress goes."""
+
+    feed: Feed
+    trigger: str
+    user: Any = None
+    progress: JobProgress | None = None
+    job_run_id: int | None = None
+
+
+@dataclass
+class ImportSummary:
+    """What one run of an inbound feed came to."""
+
+    files: list[FeedFile] = field(default_factory=list)
+    rows_ok: int = 0
+    rows_failed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if not self.files:
+            return " ".join(self.notes) or "No new file."
+        counts: dict[str, int] = {}
+        for f in self.files:
+            counts[f.get_status_display().lower()] = counts.get(f.get_status_display().lower(), 0) + 1
+        kinds = ", ".join(f"{n} {k}" for k, n in counts.items())
+        text = f"{len(self.files)} file(s) ({kinds}); {self.rows_ok} rows imported, {self.rows_failed} rows failed."
+        return " ".join([text, *self.notes])
+
+
+# --- locks -----------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def feed_lock(feed: Feed) -> Iterator[None]:
+    """Hold the feed for this run, so two runs never read the same file; a dead run's lock goes with it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, feed.pk])
+            if not cursor.fetchone()[0]:
+                raise JobRefused(_busy_message(feed))
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, feed.pk])
+        return
+    # Without advisory locks (SQLite: one machine) a lock file does the same; the OS drops it on exit.
+    folder = Path(settings.VAR_DIR) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = connection.settings_dict.get("NAME") or "db"
+    digest = hashlib.sha256(str(name).encode()).hexdigest()[:12]
+    with open(folder / f"feed-{digest}-{feed.pk}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JobRefused(_busy_message(feed)) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _busy_message(feed: Feed) -> str:
+    return (
+        f"Another run of the {feed.get_kind_display()} feed for {feed.external_system.name} is still going; "
+        "this run did nothing. Wait for it to finish (see Job runs)."
+    )
+
+
+# --- spooling and hashing --------------------------------------------------------------------------
+
+
+@dataclass
+class Spool:
+    """A local copy of a file, with what was learnt while copying it."""
+
+    path: str
+    size: int
+    sha256: str
+    lines: int
+
+
+def _copy_hashing(src: IO[bytes], dst: IO[bytes] | None) -> tuple[int, str, int]:
+    sha = hashlib.sha256()
+    size = lines = 0
+    while chunk := src.read(SPOOL_CHUNK):
+        sha.update(chunk)
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+        if dst is not None:
+            dst.write(chunk)
+    return size, sha.hexdigest(), lines
+
+
+@contextlib.contextmanager
+def spool_remote(transport: Transport, path: str) -> Iterator[Spool]:
+    """Copy a remote file to a local temporary file, hashing it on the way; remove the copy afterwards."""
+    fd, local = tempfile.mkstemp(prefix="feed-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "wb") as dst, transport.open_read(path) as src:
+            size, sha, lines = _copy_hashing(src, dst)
+        yield Spool(local, size, sha, lines)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(local)
+
+
+def spool_local(path: str) -> Spool:
+    """Hash a local file in place."""
+    with open(path, "rb") as src:
+        size, sha, lines = _copy_hashing(src, None)
+    return Spool(path, size, sha, lines)
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+
+
+def _folder(feed: Feed, sub: str) -> str:
+    return sub if sub.startswith("/") else posixpath.join(feed.folder, sub)
+
+
+def feedfile_move(*, entry: FeedFile, transport: Transport) -> FeedFile:
+    """Move a finished file to archive/ (or failed/ when it failed); record where it went."""
+    feed = entry.feed
+    failed = entry.status == FeedFile.Status.FAILED
+    target = _folder(feed, feed.failed_folder if failed else feed.archive_folder)
+    new_path = transport.move(entry.remote_path, target)
+    entry.remote_path, entry.moved_at = new_path, timezone.now()
+    FeedFile.objects.filter(pk=entry.pk).update(remote_path=new_path, moved_at=entry.moved_at)
+    return entry
+
+
+def feed_import(
+    *,
+    ctx: RunContext,
+    processor_factory: Callable[[FeedFile], BatchProcessor],
+    local_file: str | None = None,
+) -> ImportSummary:
+    """Take in every new file of an inbound feed (or one local file) through the ledger."""
+    summary = ImportSummary()
+    feed = ctx.feed
+    with feed_lock(feed):
+        if local_file:
+            spool = spool_local(local_file)
+            remote = RemoteFile(os.path.basename(local_file), os.path.abspath(local_file), spool.size, 0.0)
+            _take_in(ctx, remote, spool, processor_factory, None, summary)
+            return summary
+        with transport_for(feed.connection) as transport:
+            files = transport.list_files(feed.folder, feed.file_pattern)
+            if not files:
+                summary.notes.append(f"No file matching {feed.file_pattern} in {feed.folder}.")
+            for remote in files:
+                try:
+                    with spool_remote(transport, remote.path) as spool:
+                        _take_in(ctx, remote, spool, processor_factory, transport, summary)
+                except TransportError as exc:
+                    # One unreachable file must not stop the others; the next run tries it again.
+                    logger.warning("Feed %s: %s", feed.pk, exc)
+                    summary.notes.append(str(exc))
+    return summary
+
+
+def _take_in(
+    ctx: RunContext,
+    remote: RemoteFile,
+    spool: Spool,
+    processor_factory: Callable[[FeedFile], BatchProcessor],
+    transport: Transport | None,
+    summary: ImportSummary,
+) -> None:
+    feed = ctx.feed
+    seen = (
+        FeedFile.objects.filter(feed=feed, sha256=spool.sha256, direction=FeedFile.Direction.INBOUND)
+        .exclude(status=FeedFile.Status.DUPLICATE)
+        .first()
+    )
+    if seen is not None and seen.status != FeedFile.Status.PROCESSING:
+        if seen.moved_at is None and seen.remote_path == remote.path:
+            # Committed by an earlier run that stopped before the move: move it, do not read it again.
+            if transport is not None:
+                feedfile_move(entry=seen, transport=transport)
+            summary.notes.append(f"{remote.name} was already imported; moved it now.")
+            return
+        duplicate = FeedFile.objects.create(
+            feed=feed,
+            direction=FeedFile.Direction.INBOUND,
+            file_name=remote.name,
+            remote_path=remote.path,
+            size=spool.size,
+            sha256=spool.sha256,
+            status=FeedFile.Status.DUPLICATE,
+            reason=(
+                f"Same content as {seen.file_name} (ledger #{seen.pk}, {seen.get_status_display().lower()}); "
+                "not imported again."
+            ),
+            finished_at=timezone.now(),
+            job_run_id=ctx.job_run_id,
+        )
+        if transport is not None:
+            feedfile_move(entry=duplicate, transport=transport)
+        summary.files.append(duplicate)
+        return
+    if seen is None:
+        try:
+            with transaction.atomic():
+                entry = FeedFile.objects.create(
+                    feed=feed,
+                    direction=FeedFile.Direction.INBOUND,
+                    file_name=remote.name,
+                    remote_path=remote.path,
+                    size=spool.size,
+                    sha256=spool.sha256,
+                    job_run_id=ctx.job_run_id,
+                )
+        except IntegrityError:
+            summary.notes.append(f"{remote.name} is being imported by another run; skipped.")
+            return
+    else:
+        # A run stopped halfway through this file: carry on after its last committed batch.
+        entry = seen
+        entry.file_name, entry.remote_path, entry.job_run_id = remote.name, remote.path, ctx.job_run_id
+        entry.save(update_fields=["file_name", "remote_path", "job_run"])
+    if ctx.progress is not None:
+        ctx.progress.set_total((ctx.progress.run.rows_total or 0) + max(spool.lines - 1, 0))
+        if entry.checkpoint_line:
+            ctx.progress.advance(entry.rows_ok, failed=entry.rows_failed)
+    _read_rows(ctx, entry, spool, processor_factory(entry))
+    entry.refresh_from_db()
+    summary.files.append(entry)
+    summary.rows_ok += entry.rows_ok
+    summary.rows_failed += entry.rows_failed
+    if transport is not None:
+        try:
+            feedfile_move(entry=entry, transport=transport)
+        except TransportError as exc:
+            summary.notes.append(f"{entry.file_name} was imported but could not be moved ({exc}); the next run will.")
+
+
+def _read_rows(ctx: RunContext, entry: FeedFile, spool: Spool, processor: BatchProcessor) -> None:
+    batch_size = max(ctx.feed.batch_size, 1)
+    with open(spool.path, "rb") as stream:
+        try:
+            reader = CsvReader(stream, processor.layout)
+            batch: list[Row | RowFailure] = []
+            checkpoint = entry.checkpoint_line
+            for item in reader:
+                if item.line <= checkpoint:
+                    continue
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    _commit_batch(ctx, entry, processor, batch)
+                    batch = []
+            if batch:
+                _commit_batch(ctx, entry, processor, batch)
+        except FileFormatError as exc:
+            _finish(ctx, entry, processor, failed_reason=str(exc))
+            return
+        except (csv.Error, UnicodeError, ValueError) as exc:
+            line = getattr(getattr(reader, "_reader", None), "line_num", 0) if "reader" in locals() else 0
+            reason = (
+                f"The file could not be read past line {line}: {exc}. Rows before it were imported; "
+                "fix the file and send it again."
+            )
+            _finish(ctx, entry, processor, failed_reason=reason)
+            return
+    _finish(ctx, entry, processor, header_only=reader.rows_read == 0 and entry.rows_total == 0)
+
+
+def _commit_batch(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, batch: list[Row | RowFailure]) -> None:
+    rows = [r for r in batch if isinstance(r, Row)]
+    problems = [RowProblem(r.line, r.reason) for r in batch if isinstance(r, RowFailure)]
+    with transaction.atomic():
+        problems += processor.write_batch(rows)
+        _log_row_problems(ctx, entry, processor, problems)
+        failed = len(problems)
+        FeedFile.objects.filter(pk=entry.pk).update(
+            checkpoint_line=batch[-1].line,
+            rows_total=F("rows_total") + len(batch),
+            rows_ok=F("rows_ok") + len(batch) - failed,
+            rows_failed=F("rows_failed") + failed,
+        )
+    if ctx.progress is not None:
+        ctx.progress.advance(len(batch) - failed, failed=failed)
+
+
+def _log_row_problems(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, problems: list[RowProblem]) -> None:
+    if not problems:
+        return
+    creator = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+    SyncLog.objects.bulk_create(
+        [
+            SyncLog(
+                record_type=SyncLog.RecordType.FILE_ROW,
+                record_id=f"{entry.file_name}:{p.line}"[:255],
+                customer_id=p.customer_pk,
+                external_system_id=ctx.feed.external_system_id,
+                operation=processor.operation,
+                trigger=ctx.trigger,
+                outcome=SyncLog.Outcome.FAILED,
+                error_code=p.code,
+                message=f"{entry.file_name}, line {p.line}: {p.reason}",
+                file_name=entry.file_name[:255],
+                line_number=p.line,
+                created_by=creator,
+            )
+            for p in sorted(problems, key=lambda p: p.line)
+        ],
+        batch_size=1000,
+    )
+
+
+def _finish(
+    ctx: RunContext,
+    entry: FeedFile,
+    processor: BatchProcessor,
+    *,
+    failed_reason: str = "",
+    header_only: bool = False,
+) -> None:
+    entry.refresh_from_db()
+    now = timezone.now()
+    if failed_reason:
+        status, reason = FeedFile.Status.FAILED, failed_reason
+    elif entry.rows_total and not entry.rows_ok:
+        status = FeedFile.Status.FAILED
+        reason = f"None of the {entry.rows_failed} rows could be imported; see the failed record queue for each line."
+    elif entry.rows_failed:
+        status = FeedFile.Status.PARTLY_FAILED
+        reason = f"{entry.rows_failed} of {entry.rows_total} rows failed; see the failed record queue for each line."
+    else:
+        status = FeedFile.Status.DONE
+        reason = "The file has a header line but no rows; nothing to import." if header_only else ""
+    with transaction.atomic():
+        FeedFile.objects.filter(pk=entry.pk).update(status=status, reason=reason, finished_at=now)
+        entry.status, entry.reason, entry.finished_at = status, reason, now
+        if status == FeedFile.Status.FAILED:
+            synclog_record(
+                record_type=SyncLog.RecordType.FILE,
+                record_id=entry.file_name,
+                trigger=ctx.trigger,
+                outcome=SyncLog.Outcome.FAILED,
+                external_system=ctx.feed.external_system,
+                operation=processor.operation,
+                error_code="FILE_REJECTED",
+                message=f"{entry.file_name} was not imported: {reason}",
+                file_name=entry.file_name,
+                user=ctx.user,
+            )
+        else:
+            synclog_record(
+                record_type=SyncLog.RecordType.FILE,
+                record_id=entry.file_name,
+                trigger=ctx.trigger,
+                outcome=SyncLog.Outcome.SUCCESS,
+                external_system=ctx.feed.external_system,
+                operation=processor.operation,
+                message=f"{entry.file_name}: {entry.rows_ok} rows imported, {entry.rows_failed} failed.",
+                file_name=entry.file_name,
+                user=ctx.user,
+            )
+            processor.file_done(entry)
