@@ -160,6 +160,11 @@ class NetSuiteSandbox:
         self._thread.start()
         return self
 
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C interrupts)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
     def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve HTTP in this thread until interrupted."""
         self._server = _Server((host, port), self)
