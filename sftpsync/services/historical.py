@@ -184,6 +184,17 @@ class HistoricalProcessor:
                 has_ns[cid], has_shop[cid] = set(), set()
             else:
                 other_ns = has_ns[target] - {ns}
+                if other_ns and by_ns is None and by_shop is not None:
+                    problems.append(
+                        RowProblem(
+                            row.line,
+                            f"Shopify customer ID {shop} is claimed by two NetSuite customers: NetSuite ID "
+                            f"{', '.join(sorted(other_ns))} (customer {name(target)}) and NetSuite ID {ns} on this "
+                            "row. Merge or correct them in NetSuite and send the row again.",
+                            "CONFLICT",
+                        )
+                    )
+                    continue
                 if other_ns:
                     problems.append(
                         RowProblem(

@@ -1,0 +1,97 @@
+"""Fixtures for the file-job tests: a file-exchange NetSuite system with its three feeds."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from customers.models import ExternalSystem
+from sftpsync.models import Feed, SftpConnection
+from sftpsync.transport import LocalFolderTransport, Transport, transport_for
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class Feeds:
+    """The three feeds of one system, and a way to drop files into their folders."""
+
+    def __init__(self, system: ExternalSystem, connection: SftpConnection) -> None:
+        self.system = system
+        self.connection = connection
+        self.feeds = {
+            kind: Feed.objects.create(
+                kind=kind,
+                external_system=system,
+                connection=connection,
+                remote_folder=Feed.DEFAULT_FOLDERS[kind],
+                default_subsidiary="Parent Company",
+            )
+            for kind in Feed.Kind
+        }
+        with self.transport() as t:
+            for feed in self.feeds.values():
+                t.makedirs(feed.folder)
+
+    @property
+    def historical(self) -> Feed:
+        return self.feeds[Feed.Kind.HISTORICAL]
+
+    @property
+    def export(self) -> Feed:
+        return self.feeds[Feed.Kind.EXPORT]
+
+    @property
+    def party_ident(self) -> Feed:
+        return self.feeds[Feed.Kind.PARTY_IDENT]
+
+    def transport(self) -> Transport:
+        return transport_for(self.connection)
+
+    def put(self, feed: Feed, name: str, data: bytes | None = None, fixture: str | None = None) -> str:
+        """Place a file in the feed's folder on the server; return its remote path."""
+        if fixture is not None:
+            data = (FIXTURES / fixture).read_bytes()
+        with self.transport() as t, t.open_write_atomic(feed.folder, name) as out:
+            out.write(data or b"")
+        return f"{feed.folder}/{name}"
+
+    def names(self, feed: Feed, sub: str = "") -> list[str]:
+        folder = f"{feed.folder}/{sub}" if sub else feed.folder
+        with self.transport() as t:
+            return [f.name for f in t.list_files(folder)] if t.exists(folder) else []
+
+    def read(self, path: str) -> bytes:
+        with self.transport() as t, t.open_read(path) as f:
+            return f.read()
+
+
+@pytest.fixture
+def file_system(netsuite_system: ExternalSystem) -> ExternalSystem:
+    netsuite_system.transport = ExternalSystem.Transport.FILE
+    netsuite_system.save()
+    return netsuite_system
+
+
+@pytest.fixture
+def make_feeds(file_system: ExternalSystem) -> Callable[[SftpConnection], Feeds]:
+    def make(connection: SftpConnection) -> Feeds:
+        return Feeds(file_system, connection)
+
+    return make
+
+
+@pytest.fixture
+def local_feeds(make_feeds, local_connection: SftpConnection) -> Feeds:
+    return make_feeds(local_connection)
+
+
+def copy_fixture(name: str, to: Path) -> Path:
+    target = to / name
+    shutil.copy(FIXTURES / name, target)
+    return target
+
+
+__all__ = ["FIXTURES", "Feeds", "LocalFolderTransport", "copy_fixture", "file_system", "local_feeds", "make_feeds"]

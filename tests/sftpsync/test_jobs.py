@@ -1,0 +1,409 @@
+"""The three file jobs through the ledger, against a local folder standing in for the SFTP server."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from customers.dispatch import customers_sync_now
+from customers.models import (
+    NETSUITE_CUSTOMER_ID,
+    SHOPIFY_CUST_ID,
+    Customer,
+    CustomerSync,
+    PartyIdentification,
+    SyncLog,
+)
+from jobs.models import JobRun
+from jobs.registry import JOBS
+from sftpsync import tasks
+from sftpsync.formats import EXPORT_HEADER
+from sftpsync.models import ExportedCustomer, FeedFile
+from sftpsync.services import run_export, run_inbound
+from sftpsync.services.runs import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB
+
+from .fixtures_jobs import FIXTURES, Feeds, file_system, local_feeds, make_feeds  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def historical(feeds: Feeds) -> str:
+    return str(run_inbound(job=HISTORICAL_JOB, kind="IMP_HIS_SHOP_CUST", trigger="on_demand"))
+
+
+def party_ident(feeds: Feeds) -> str:
+    return str(run_inbound(job=PARTY_IDENT_JOB, kind="IMP_PARTY_IDENT", trigger="on_demand"))
+
+
+def idents(customer: Customer) -> dict[str, str]:
+    return dict(customer.identifications.values_list("type", "value"))
+
+
+def row_failures(file_name: str) -> list[tuple[int, str]]:
+    return list(
+        SyncLog.objects.filter(record_type="file_row", file_name=file_name, outcome="failed")
+        .order_by("line_number")
+        .values_list("line_number", "message")
+    )
+
+
+def export_rows(feeds: Feeds, entry: FeedFile) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(feeds.read(entry.remote_path).decode())))
+
+
+# --- historical import -----------------------------------------------------------------------------
+
+
+def test_historical_bom_crlf_creates_customers_with_both_ids_and_archives(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "historical-bom-crlf.csv", fixture="historical-bom-crlf.csv")
+    historical(local_feeds)
+    ada = Customer.objects.get(first_name="Ada")
+    assert idents(ada) == {NETSUITE_CUSTOMER_ID: "101", SHOPIFY_CUST_ID: "6543210001"}
+    sync = ada.syncs.get()
+    assert (sync.status, sync.external_id) == (CustomerSync.Status.SYNCED, "101")
+    entry = FeedFile.objects.get()
+    assert (entry.status, entry.rows_total, entry.rows_ok, entry.rows_failed) == ("done", 2, 2, 0)
+    assert len(entry.sha256) == 64 and entry.size == (FIXTURES / "historical-bom-crlf.csv").stat().st_size
+    assert entry.moved_at and entry.remote_path.endswith("/archive/historical-bom-crlf.csv")
+    assert local_feeds.names(local_feeds.historical) == []
+    assert local_feeds.names(local_feeds.historical, "archive") == ["historical-bom-crlf.csv"]
+    local_feeds.system.refresh_from_db()
+    assert local_feeds.system.historical_import_completed_at is not None
+
+
+def test_historical_latin1_and_quoted_fields(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "a.csv", fixture="historical-latin1.csv")
+    local_feeds.put(local_feeds.historical, "b.csv", fixture="historical-quoted-commas-newlines.csv")
+    historical(local_feeds)
+    assert Customer.objects.get(identifications__value="201").first_name == "Renée"
+    acme = Customer.objects.get(identifications__value="301")
+    assert (acme.company_name, acme.party_type) == ("Acme, Inc.", "company")
+    assert Customer.objects.get(identifications__value="302").company_name == "Multi\nLine Co"
+    assert set(FeedFile.objects.values_list("status", flat=True)) == {"done"}
+
+
+def test_missing_required_column_fails_the_file_into_failed_folder(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "bad.csv", fixture="historical-missing-required-column.csv")
+    historical(local_feeds)
+    entry = FeedFile.objects.get()
+    assert entry.status == "failed" and "shopify_id" in entry.reason
+    assert local_feeds.names(local_feeds.historical, "failed") == ["bad.csv"]
+    log = SyncLog.objects.get(record_type="file", outcome="failed")
+    assert log.file_name == "bad.csv" and "shopify_id" in log.message
+    assert not Customer.objects.exists()
+    local_feeds.system.refresh_from_db()
+    assert local_feeds.system.historical_import_completed_at is None
+
+
+def test_empty_file_fails_and_header_only_is_done(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "empty.csv", fixture="empty.csv")
+    local_feeds.put(local_feeds.historical, "header-only.csv", fixture="header-only.csv")
+    historical(local_feeds)
+    empty = FeedFile.objects.get(file_name="empty.csv")
+    assert empty.status == "failed" and "empty" in empty.reason
+    header = FeedFile.objects.get(file_name="header-only.csv")
+    assert header.status == "done" and "no rows" in header.reason
+    assert local_feeds.names(local_feeds.historical, "failed") == ["empty.csv"]
+    assert local_feeds.names(local_feeds.historical, "archive") == ["header-only.csv"]
+
+
+def test_duplicate_rows_go_in_once_and_a_shopify_id_claimed_twice_names_both(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "duplicate-rows.csv", fixture="duplicate-rows.csv")
+    historical(local_feeds)
+    assert PartyIdentification.objects.filter(type=NETSUITE_CUSTOMER_ID).count() == 2
+    assert Customer.objects.count() == 2
+    entry = FeedFile.objects.get()
+    assert (entry.status, entry.rows_ok, entry.rows_failed) == ("partly_failed", 3, 1)
+    [(line, message)] = row_failures("duplicate-rows.csv")
+    assert line == 6
+    assert "9000000502" in message and "502" in message and "503" in message
+    assert local_feeds.names(local_feeds.historical, "archive") == ["duplicate-rows.csv"]
+
+
+def test_too_many_fields_is_a_row_error_and_good_rows_go_in(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "too-many-fields.csv", fixture="too-many-fields.csv")
+    historical(local_feeds)
+    assert set(PartyIdentification.objects.filter(type=NETSUITE_CUSTOMER_ID).values_list("value", flat=True)) == {
+        "601",
+        "603",
+    }
+    [(line, message)] = row_failures("too-many-fields.csv")
+    assert line == 3 and "fields" in message
+
+
+def test_historical_matches_existing_customers_instead_of_duplicating(local_feeds: Feeds, make_customer) -> None:
+    by_portal_id = make_customer(customer_id="C777", first_name="")
+    by_shopify = make_customer()
+    PartyIdentification.objects.create(customer=by_shopify, type=SHOPIFY_CUST_ID, value="555")
+    local_feeds.put(
+        local_feeds.historical,
+        "h.csv",
+        b"internalId,HCShopifyCustomerId,externalId,firstName\n9001,444,C777,Filled\n9002,555,,Other\n",
+    )
+    historical(local_feeds)
+    assert Customer.objects.count() == 2
+    by_portal_id.refresh_from_db()
+    assert by_portal_id.first_name == "Filled"  # blank filled in
+    by_shopify.refresh_from_db()
+    assert by_shopify.first_name == "Ada"  # the portal's own value wins
+    assert idents(by_shopify) == {SHOPIFY_CUST_ID: "555", NETSUITE_CUSTOMER_ID: "9002"}
+    assert by_shopify.syncs.get().external_id == "9002"
+
+
+def test_conflict_with_the_database_is_a_row_error(local_feeds: Feeds, make_customer) -> None:
+    owner = make_customer()
+    PartyIdentification.objects.create(customer=owner, type=NETSUITE_CUSTOMER_ID, value="100")
+    PartyIdentification.objects.create(customer=owner, type=SHOPIFY_CUST_ID, value="200")
+    local_feeds.put(local_feeds.historical, "h.csv", b"internalId,HCShopifyCustomerId\n101,200\n")
+    historical(local_feeds)
+    [(line, message)] = row_failures("h.csv")
+    assert line == 2 and "100" in message and "101" in message and "200" in message
+
+
+def test_same_content_under_a_new_name_is_a_duplicate_and_archived(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "one.csv", fixture="historical-bom-crlf.csv")
+    historical(local_feeds)
+    local_feeds.put(local_feeds.historical, "two.csv", fixture="historical-bom-crlf.csv")
+    historical(local_feeds)
+    dup = FeedFile.objects.get(file_name="two.csv")
+    assert dup.status == "duplicate" and "one.csv" in dup.reason
+    assert sorted(local_feeds.names(local_feeds.historical, "archive")) == ["one.csv", "two.csv"]
+    assert Customer.objects.count() == 2
+
+
+def test_committed_but_not_moved_file_is_moved_without_reprocessing(local_feeds: Feeds) -> None:
+    path = local_feeds.put(local_feeds.historical, "h.csv", fixture="historical-bom-crlf.csv")
+    historical(local_feeds)
+    entry = FeedFile.objects.get()
+    # Put the run back to "committed, then killed before the move".
+    with local_feeds.transport() as t:
+        t.move(entry.remote_path, local_feeds.historical.folder)
+    FeedFile.objects.filter(pk=entry.pk).update(remote_path=path, moved_at=None)
+    Customer.objects.filter(first_name="Ada").update(first_name="Changed since")
+    historical(local_feeds)
+    assert FeedFile.objects.count() == 1
+    entry.refresh_from_db()
+    assert entry.moved_at and "/archive/" in entry.remote_path
+    assert Customer.objects.filter(first_name="Changed since").exists()  # not read again
+
+
+def test_a_run_stopped_mid_file_resumes_after_its_checkpoint(local_feeds: Feeds) -> None:
+    feed = local_feeds.historical
+    feed.batch_size = 2
+    feed.save()
+    lines = [b"internalId,HCShopifyCustomerId"] + [f"{n},{n + 5000}".encode() for n in range(1, 8)]
+    local_feeds.put(feed, "h.csv", b"\n".join(lines) + b"\n")
+    historical(local_feeds)
+    clean = sorted(PartyIdentification.objects.values_list("type", "value"))
+    # Rewind to "two batches committed, then the worker died".
+    PartyIdentification.objects.all().delete()
+    CustomerSync.objects.all().delete()
+    Customer.objects.all().delete()
+    entry = FeedFile.objects.get()
+    with local_feeds.transport() as t:
+        t.move(entry.remote_path, feed.folder)
+    FeedFile.objects.filter(pk=entry.pk).update(
+        status="processing",
+        checkpoint_line=5,
+        rows_total=4,
+        rows_ok=4,
+        remote_path=f"{feed.folder}/h.csv",
+        moved_at=None,
+    )
+    historical(local_feeds)
+    entry.refresh_from_db()
+    assert (entry.status, entry.rows_total, entry.rows_ok) == ("done", 7, 7)
+    # Only the rows after the checkpoint were written again (the first four were "already in").
+    assert sorted(PartyIdentification.objects.values_list("value", flat=True)) == sorted(
+        v for t, v in clean if v in {"5", "6", "7", "5005", "5006", "5007"}
+    )
+
+
+def test_local_file_through_the_command(local_feeds: Feeds, tmp_path) -> None:
+    path = tmp_path / "historical.csv"
+    path.write_bytes((FIXTURES / "historical-bom-crlf.csv").read_bytes())
+    out = io.StringIO()
+    call_command(
+        "import_historical_customers", "--file", str(path), "--connection", "netsuite", "--no-progress", stdout=out
+    )
+    assert "2 rows imported" in out.getvalue()
+    assert path.exists()  # an operator's local file stays where it is
+    assert JobRun.objects.get(job=HISTORICAL_JOB).status == "done"
+
+
+def test_unknown_connection_is_a_clear_command_error(local_feeds: Feeds) -> None:
+    with pytest.raises(CommandError, match="No .* feed belongs to 'nope'"):
+        call_command("export_customers", "--connection", "nope", "--no-progress")
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def test_export_is_refused_before_the_historical_import(local_feeds: Feeds, make_customer) -> None:
+    make_customer()
+    with pytest.raises(CommandError, match="historical customers have not been imported"):
+        call_command("export_customers", "--connection", "netsuite", "--no-progress")
+    assert JobRun.objects.get(job=EXPORT_JOB).status == "refused"
+    assert local_feeds.names(local_feeds.export) == []
+
+
+def complete_historical(feeds: Feeds) -> None:
+    feeds.system.historical_import_completed_at = timezone.now()
+    feeds.system.save()
+
+
+def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_feeds: Feeds, make_customer) -> None:
+    complete_historical(local_feeds)
+    ada = make_customer(customer_id="C1", first_name='=HYPERLINK("x")', last_name="-2", order_priority=3)
+    PartyIdentification.objects.create(customer=ada, type=SHOPIFY_CUST_ID, value="6543210001")
+    company = make_customer(customer_id="C2", party_type="company", company_name="Acme", subsidiary="")
+    Customer.objects.filter(pk__in=[ada.pk, company.pk]).update(is_valid=True)
+    run_export(trigger="on_demand")
+    entry = FeedFile.objects.get(direction="out")
+    data = local_feeds.read(entry.remote_path)
+    assert data.split(b"\r\n")[0].decode() == ",".join(EXPORT_HEADER)
+    rows = {r["HCCustomerId"]: r for r in export_rows(local_feeds, entry)}
+    assert rows["C1"] == {
+        "HCCustomerId": "C1",
+        "externalId": "C1",
+        "HCShopifyCustomerId": "6543210001",
+        "firstName": '\'=HYPERLINK("x")',
+        "lastName": "'-2",
+        "email": ada.email,
+        "phone": "",
+        "individual": "T",
+        "status": "CUSTOMER-Closed Won",
+        "subsidiary": "Parent Company",
+        "taxable": "TRUE",
+        "defaultOrderPriority": "3",
+        "accountSource": "Shopify",
+    }
+    assert rows["C2"]["individual"] == "F" and rows["C2"]["subsidiary"] == "Parent Company"
+    assert set(CustomerSync.objects.values_list("status", flat=True)) == {"exported"}
+    assert ExportedCustomer.objects.filter(feed_file=entry).count() == 2
+    assert entry.status == "done" and entry.rows_total == 2 and len(entry.sha256) == 64
+    assert not [n for n in local_feeds.names(local_feeds.export) if n.startswith(".")]
+    # Awaiting NetSuite's ID: not exported again.
+    run_export(trigger="on_demand")
+    assert FeedFile.objects.filter(direction="out").count() == 1
+
+
+def test_invalid_customers_are_skipped_and_logged_once_per_problem_set(local_feeds: Feeds, make_customer) -> None:
+    complete_historical(local_feeds)
+    bad = make_customer(payment_term="")
+    Customer.objects.filter(pk=bad.pk).update(is_valid=False, problems="Missing payment term")
+    run_export(trigger="scheduled")
+    run_export(trigger="scheduled")
+    logs = SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed")
+    assert logs.count() == 1 and "Missing payment term" in logs.get().message
+    assert not FeedFile.objects.filter(direction="out").exists()
+    Customer.objects.filter(pk=bad.pk).update(problems="Missing payment term\nMissing price level")
+    run_export(trigger="scheduled")
+    assert SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed", resolved_at__isnull=True).count() == 1
+    assert SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed").count() == 2
+
+
+def test_customers_already_in_netsuite_are_never_exported(local_feeds: Feeds, make_customer) -> None:
+    complete_historical(local_feeds)
+    linked = make_customer()
+    PartyIdentification.objects.create(customer=linked, type=NETSUITE_CUSTOMER_ID, value="5")
+    Customer.objects.update(is_valid=True)
+    run_export(trigger="on_demand")
+    assert not FeedFile.objects.filter(direction="out").exists()
+
+
+def test_sync_now_writes_a_file_for_the_given_customers(local_feeds: Feeds, make_customer) -> None:
+    complete_historical(local_feeds)
+    one, two, invalid = make_customer(), make_customer(), make_customer(price_level="")
+    CustomerSync.objects.filter(customer=one).update(status="exported")  # an operator's RESYNC while awaiting
+    results = customers_sync_now(customers=[one, invalid], external_system=local_feeds.system, trigger="resync")
+    assert [r.ok for r in results] == [True, False]
+    assert results[0].status == "exported" and "HCCustomerExport" in results[0].message
+    assert "Missing price level" in results[1].message
+    entry = FeedFile.objects.get(direction="out")
+    assert [r["HCCustomerId"] for r in export_rows(local_feeds, entry)] == [one.customer_id]
+    assert CustomerSync.objects.get(customer=two).status == "pending"
+    assert SyncLog.objects.filter(customer=one, outcome="success", file_name=entry.file_name).exists()
+
+
+def test_sync_now_refused_before_historical_import(local_feeds: Feeds, make_customer) -> None:
+    [result] = customers_sync_now(customers=[make_customer()], external_system=local_feeds.system, trigger="selective")
+    assert not result.ok and result.error_code == "HISTORICAL_IMPORT_PENDING"
+
+
+# --- NetSuite ID import ----------------------------------------------------------------------------
+
+
+def test_party_ident_with_excel_floats(local_feeds: Feeds, make_customer) -> None:
+    first, second, third = (make_customer(customer_id=f"C1000{n}") for n in (1, 2, 3))
+    CustomerSync.objects.update(status="exported")
+    local_feeds.put(local_feeds.party_ident, "2026-01-01-CustomerExport.csv", fixture="party-ident-excel-floats.csv")
+    party_ident(local_feeds)
+    sync = first.syncs.get()
+    assert (sync.status, sync.external_id) == ("synced", "8812")
+    assert idents(second) == {SHOPIFY_CUST_ID: "6543210000000"}
+    assert second.syncs.get().status == "exported"  # another type does not mark it synced
+    assert idents(third) == {}
+    failures = row_failures("2026-01-01-CustomerExport.csv")
+    assert [line for line, _ in failures] == [4, 5]
+    entry = FeedFile.objects.get()
+    assert entry.status == "partly_failed"
+    assert local_feeds.names(local_feeds.party_ident, "archive") == ["2026-01-01-CustomerExport.csv"]
+
+
+def test_party_ident_unknown_party_and_conflicts_are_row_errors(local_feeds: Feeds, make_customer) -> None:
+    a, b = make_customer(customer_id="CA"), make_customer(customer_id="CB")
+    PartyIdentification.objects.create(customer=a, type=NETSUITE_CUSTOMER_ID, value="1")
+    local_feeds.put(
+        local_feeds.party_ident,
+        "ids.csv",
+        b"CB,NETSUITE_CUSTOMER_ID,1\nCX,NETSUITE_CUSTOMER_ID,2\nCA,NETSUITE_CUSTOMER_ID,3\nCB,NETSUITE_CUSTOMER_ID,4\n",
+    )
+    party_ident(local_feeds)
+    failures = dict(row_failures("ids.csv"))
+    assert "already belongs to customer CA" in failures[1]
+    assert "CX is not in the portal" in failures[2]
+    assert "already has NETSUITE_CUSTOMER_ID 1" in failures[3]
+    assert b.syncs.get().external_id == "4"
+    log = SyncLog.objects.get(record_type="file_row", line_number=2)
+    assert log.file_name == "ids.csv" and log.external_system == local_feeds.system
+
+
+def test_party_ident_resolves_open_export_failures(local_feeds: Feeds, make_customer) -> None:
+    c = make_customer(customer_id="CR")
+    SyncLog.objects.create(
+        record_type="customer",
+        record_id="CR",
+        external_system=local_feeds.system,
+        trigger="scheduled",
+        outcome="failed",
+    )
+    local_feeds.put(
+        local_feeds.party_ident, "ids.csv", b"partyId,partyIdentificationTypeId,idValue\nCR,NETSUITE_CUSTOMER_ID,9\n"
+    )
+    party_ident(local_feeds)
+    assert not SyncLog.objects.filter(record_id="CR", resolved_at__isnull=True).exists()
+    assert c.syncs.get().status == "synced"
+
+
+# --- wiring ----------------------------------------------------------------------------------------
+
+
+def test_jobs_are_registered_with_their_schedules() -> None:
+    assert JOBS[EXPORT_JOB].task == "sftpsync.tasks.export_customers" and JOBS[EXPORT_JOB].scheduled
+    assert JOBS[PARTY_IDENT_JOB].default_minutes == 15 and JOBS[PARTY_IDENT_JOB].scheduled
+    assert not JOBS[HISTORICAL_JOB].scheduled
+
+
+def test_tasks_run_for_file_systems_and_report(local_feeds: Feeds, make_customer) -> None:
+    local_feeds.put(local_feeds.historical, "h.csv", fixture="historical-bom-crlf.csv")
+    assert "2 rows imported" in tasks.import_historical_customers(trigger="on_demand")
+    make_customer()
+    Customer.objects.update(is_valid=True)
+    assert "Wrote 1 customers" in tasks.export_customers()
+    assert "No file matching" in tasks.import_party_identifications()
