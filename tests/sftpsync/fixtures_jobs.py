@@ -68,23 +68,23 @@ class Feeds:
             return f.read()
 
 
-@pytest.fixture
-def file_system(netsuite_system: ExternalSystem) -> ExternalSystem:
+@pytest.fixture(name="file_system")
+def file_system_fixture(netsuite_system: ExternalSystem) -> ExternalSystem:
     netsuite_system.transport = ExternalSystem.Transport.FILE
     netsuite_system.save()
     return netsuite_system
 
 
-@pytest.fixture
-def make_feeds(file_system: ExternalSystem) -> Callable[[SftpConnection], Feeds]:
+@pytest.fixture(name="make_feeds")
+def make_feeds_fixture(file_system: ExternalSystem) -> Callable[[SftpConnection], Feeds]:
     def make(connection: SftpConnection) -> Feeds:
         return Feeds(file_system, connection)
 
     return make
 
 
-@pytest.fixture
-def local_feeds(make_feeds, local_connection: SftpConnection) -> Feeds:
+@pytest.fixture(name="local_feeds")
+def local_feeds_fixture(make_feeds, local_connection: SftpConnection) -> Feeds:
     return make_feeds(local_connection)
 
 
@@ -94,4 +94,13 @@ def copy_fixture(name: str, to: Path) -> Path:
     return target
 
 
-__all__ = ["FIXTURES", "Feeds", "LocalFolderTransport", "copy_fixture", "file_system", "local_feeds", "make_feeds"]
+# Test modules import the fixtures by these names; pytest knows them by the names given above.
+__all__ = [
+    "FIXTURES",
+    "Feeds",
+    "LocalFolderTransport",
+    "copy_fixture",
+    "file_system_fixture",
+    "local_feeds_fixture",
+    "make_feeds_fixture",
+]

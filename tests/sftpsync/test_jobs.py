@@ -27,7 +27,7 @@ from sftpsync.models import ExportedCustomer, FeedFile
 from sftpsync.services import run_export, run_inbound
 from sftpsync.services.runs import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB
 
-from .fixtures_jobs import FIXTURES, Feeds, file_system, local_feeds, make_feeds  # noqa: F401
+from .fixtures_jobs import FIXTURES, Feeds, file_system_fixture, local_feeds_fixture, make_feeds_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -237,7 +237,7 @@ def test_local_file_through_the_command(local_feeds: Feeds, tmp_path) -> None:
 
 
 def test_unknown_connection_is_a_clear_command_error(local_feeds: Feeds) -> None:
-    with pytest.raises(CommandError, match="No .* feed belongs to 'nope'"):
+    with pytest.raises(CommandError, match=r"No .* feed belongs to 'nope'"):
         call_command("export_customers", "--connection", "nope", "--no-progress")
 
 
