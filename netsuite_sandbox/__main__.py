@@ -38,6 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
         public_root_url=args.public_url,
         file_root=args.file_root,
         verbose=args.verbose,
+        time_zone=args.time_zone,
         **faults,
     )
     seeded = False
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--script-interval", type=float, default=0, metavar="SECONDS", help="run the import/export scripts this often"
     )
+    serve.add_argument("--time-zone", default="UTC", help="account time zone of SuiteQL dates, e.g. America/New_York")
     serve.add_argument("--latency-ms", type=int)
     serve.add_argument("--concurrency-limit", type=int)
     serve.add_argument("--retry-after", type=int)

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -66,7 +66,9 @@ class App:
         governor: Governor,
         stats: Stats,
         run_script: Callable[[str, str | None], dict] | None = None,
+        time_zone: tzinfo = UTC,
     ) -> None:
+        self.time_zone = time_zone
         self.store = store
         self.auth = authenticator
         self.governor = governor
@@ -244,12 +246,12 @@ class App:
         data = _json(body)
         if not isinstance(data, dict) or not isinstance(data.get("q"), str):
             raise user_error('Invalid content in the request body. SuiteQL needs a body like {"q": "SELECT ..."}.')
-        parsed = suiteql.parse(data["q"])
+        parsed = suiteql.parse(data["q"], self.time_zone)
         with self.store.lock:
             total = int(self.store.execute(*parsed.count_sql())[0][0])
             sql, sql_params = parsed.select_sql(limit, offset)
             rows = self.store.execute(sql, sql_params)
-        items = [suiteql.render_item(dict(r), parsed.columns) for r in rows]
+        items = [suiteql.render_item(dict(r), parsed.columns, self.time_zone) for r in rows]
         has_more = offset + len(items) < total
 
         def href(o: int) -> str:

@@ -24,9 +24,10 @@ Examples::
     SELECT id FROM customer WHERE externalid = 'C10042'
 
 Results as NetSuite gives them: every value a string, booleans 'T'/'F', NULL columns left out of the item,
-each item with `"links": []`. Times are UTC, with no time zone conversion by user preference (a sandbox
-simplification): `lastmodifieddate` and `datecreated` come back as 'YYYY-MM-DD HH:MM:SS', the same form
-TO_TIMESTAMP takes, so a watermark read from one page can be put straight into the next query. NetSuite keeps
+each item with `"links": []`. Times are in the account's time zone (the sandbox's `time_zone`, UTC unless set),
+as are TO_TIMESTAMP/TO_DATE literals and ISO literals without an offset. `lastmodifieddate` and `datecreated`
+come back as 'YYYY-MM-DD HH:MM:SS' (a sandbox simplification: NetSuite formats dates by user preference), the
+same form TO_TIMESTAMP takes, so a watermark read from one page can be put straight into the next query. NetSuite keeps
 lastmodifieddate to the second, so incremental pulls should filter with `>=` and drop what they already have.
 Without ORDER BY, rows come in internal ID order. OR, joins, functions in the select list and other tables are
 refused with a 400, as an unparseable query is in NetSuite.
@@ -36,11 +37,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from .errors import NetSuiteError
-from .store import BOOL_COLUMNS, COLUMNS, DATETIME_COLUMNS, INT_COLUMNS, to_stored
+from .store import BOOL_COLUMNS, COLUMNS, DATETIME_COLUMNS, INT_COLUMNS, TIMESTAMP_FORMAT, to_stored
 
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>>=|<=|<>|!=|=|>|<)"
@@ -99,7 +100,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 class _Parser:
     """Recursive-descent parser over the token list."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tz: tzinfo) -> None:
+        self.tz = tz
         self.toks = _tokens(text)
         self.i = 0
         self.alias: str | None = None
@@ -235,7 +237,7 @@ class _Parser:
             if fmt.upper() not in _TIMESTAMP_FORMATS:
                 raise SuiteQLError(f"Unsupported date format '{fmt}'. Use 'YYYY-MM-DD HH24:MI:SS' or 'YYYY-MM-DD'.")
             try:
-                when = datetime.strptime(literal, _TIMESTAMP_FORMATS[fmt.upper()]).replace(tzinfo=UTC)
+                when = datetime.strptime(literal, _TIMESTAMP_FORMATS[fmt.upper()]).replace(tzinfo=self.tz)
             except ValueError:
                 raise SuiteQLError(f"'{literal}' does not match the format '{fmt}'.") from None
             return to_stored(when)
@@ -246,7 +248,7 @@ class _Parser:
                     when = datetime.fromisoformat(literal.replace("Z", "+00:00"))
                 except ValueError:
                     raise SuiteQLError(f"'{literal}' is not a date; use TO_TIMESTAMP or ISO 8601.") from None
-                return to_stored(when if when.tzinfo else when.replace(tzinfo=UTC))
+                return to_stored(when if when.tzinfo else when.replace(tzinfo=self.tz))
             if col in INT_COLUMNS:
                 if not literal.lstrip("-").isdigit():
                     raise SuiteQLError(f"'{literal}' is not a number for '{col}'.")
@@ -271,19 +273,23 @@ class _Parser:
         return text[1:-1].replace("''", "'")
 
 
-def parse(text: str) -> Query:
+def parse(text: str, tz: tzinfo = UTC) -> Query:
     """Parse a SuiteQL query over customers, or raise SuiteQLError."""
     if not isinstance(text, str) or not text.strip():
         raise SuiteQLError("The query is empty.")
-    return _Parser(text).parse()
+    return _Parser(text, tz).parse()
 
 
-def render_item(row: dict, columns: list[str]) -> dict:
+def render_item(row: dict, columns: list[str], tz: tzinfo = UTC) -> dict:
     """Render one result row as NetSuite does: strings only, NULLs left out, an empty links list."""
     item: dict[str, Any] = {"links": []}
     for col in columns:
         value = row[col]
         if value is None or value == "":
             continue
+        if col in DATETIME_COLUMNS and tz is not UTC:
+            value = (
+                datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC).astimezone(tz).strftime(TIMESTAMP_FORMAT)
+            )
         item[col] = str(value)
     return item

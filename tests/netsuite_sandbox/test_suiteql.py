@@ -126,3 +126,39 @@ def test_unsupported_queries_are_refused(sandbox: NetSuiteSandbox, suiteql, quer
     response = suiteql(query)
     assert response.status_code == 400
     assert sandbox.count_customers() == 1
+
+
+def test_offset_cap_and_keyset_past_100000_rows(sandbox: NetSuiteSandbox, suiteql) -> None:
+    sandbox.seed_customers(100_500)
+    last_reachable = suiteql("SELECT id FROM customer ORDER BY id", offset=99_000).json()
+    assert last_reachable["hasMore"] is True
+    assert last_reachable["totalResults"] == 100_500
+    assert "next" not in {link["rel"] for link in last_reachable["links"]}
+    assert suiteql("SELECT id FROM customer ORDER BY id", offset=100_000).status_code == 400
+    beyond = suiteql("SELECT id FROM customer WHERE id > 100000 ORDER BY id").json()
+    assert (beyond["count"], beyond["hasMore"]) == (500, False)
+    assert beyond["items"][-1]["id"] == "100500"
+
+
+def test_dates_follow_the_account_time_zone() -> None:
+    import requests
+
+    with NetSuiteSandbox(time_zone="America/New_York") as sandbox:
+        cid = sandbox.create_customer({"companyName": "Acme", "subsidiary": {"id": "1"}})
+        sandbox.set_last_modified(cid, datetime(2024, 7, 1, 16, 0, 0, tzinfo=UTC))
+
+        def query(q: str) -> list[dict]:
+            response = requests.post(
+                sandbox.base_url + "/query/v1/suiteql",
+                json={"q": q},
+                headers={"Prefer": "transient"},
+                auth=sandbox.oauth(),
+                timeout=10,
+            )
+            return response.json()["items"]
+
+        assert query("SELECT lastmodifieddate FROM customer")[0]["lastmodifieddate"] == "2024-07-01 12:00:00"
+        noon = "TO_TIMESTAMP('2024-07-01 12:00:00', 'YYYY-MM-DD HH24:MI:SS')"
+        assert query("SELECT id FROM customer WHERE lastmodifieddate >= " + noon)  # noqa: S608
+        assert not query("SELECT id FROM customer WHERE lastmodifieddate > " + noon)  # noqa: S608
+        assert sandbox.customer(cid)["lastModifiedDate"] == "2024-07-01T16:00:00Z"
