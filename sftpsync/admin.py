@@ -148,3 +148,110 @@ class SftpConnectionAdmin(admin.ModelAdmin):
 
 
 # --- Feeds and the file ledger ---------------------------------------------------------------------
+
+# Imports of this section sit here so that the connection admin above stays untouched.
+from django.http import HttpRequest, HttpResponse  # noqa: E402
+from django.utils.html import format_html  # noqa: E402
+
+from jobs.registry import job_enqueue  # noqa: E402
+
+from .models import Feed, FeedFile  # noqa: E402
+from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB  # noqa: E402
+
+FEED_JOBS = {
+    Feed.Kind.HISTORICAL: HISTORICAL_JOB,
+    Feed.Kind.EXPORT: EXPORT_JOB,
+    Feed.Kind.PARTY_IDENT: PARTY_IDENT_JOB,
+}
+
+
+@admin.register(Feed)
+class FeedAdmin(admin.ModelAdmin):
+    list_display = ("kind", "external_system", "connection", "folder_shown", "file_pattern", "enabled", "run_now")
+    list_filter = ("kind", "enabled", "external_system")
+    list_editable = ("enabled",)
+    search_fields = ("remote_folder", "external_system__name", "external_system__code", "connection__name")
+    fieldsets = (
+        (None, {"fields": ("kind", "external_system", "connection", "enabled")}),
+        ("Folders", {"fields": ("remote_folder", "file_pattern", "archive_folder", "failed_folder")}),
+        (
+            "Export file defaults",
+            {
+                "fields": (
+                    "default_status",
+                    "default_subsidiary",
+                    "default_taxable",
+                    "default_order_priority",
+                    "default_account_source",
+                ),
+                "description": "Used in the export file where the customer has no value of its own.",
+            },
+        ),
+        ("Performance", {"fields": ("batch_size",)}),
+    )
+
+    @admin.display(description="folder on the server")
+    def folder_shown(self, obj: Feed) -> str:
+        return obj.folder
+
+    @admin.display(description="")
+    def run_now(self, obj: Feed) -> str:
+        url = reverse("admin:sftpsync_feed_run", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Run now</a>', url)
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/run/", self.admin_site.admin_view(self.run_view), name="sftpsync_feed_run"),
+            *super().get_urls(),
+        ]
+
+    def run_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Queue the feed's job on the worker cluster and go back to the list."""
+        feed = self.get_object(request, unquote(object_id))
+        if feed is None:
+            raise PermissionDenied
+        if not self.has_change_permission(request, feed):
+            raise PermissionDenied
+        job_enqueue(key=FEED_JOBS[feed.kind], user=request.user, connection=feed.external_system.code)
+        self.message_user(
+            request,
+            f"The {feed.get_kind_display()} job for {feed.external_system.name} was queued; "
+            "its progress shows under Job runs.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:sftpsync_feed_changelist"))
+
+
+@admin.register(FeedFile)
+class FeedFileAdmin(admin.ModelAdmin):
+    list_display = (
+        "file_name",
+        "feed",
+        "direction",
+        "status",
+        "rows_total",
+        "rows_ok",
+        "rows_failed",
+        "size",
+        "started_at",
+        "finished_at",
+        "moved_at",
+        "reason",
+    )
+    list_filter = ("status", "direction", "feed__kind", "feed__external_system")
+    search_fields = ("file_name", "remote_path", "sha256", "reason")
+    date_hierarchy = "started_at"
+    list_select_related = ("feed", "feed__external_system")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: FeedFile | None = None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: FeedFile | None = None) -> bool:
+        # The ledger is a record of what happened: it is read, never edited.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: FeedFile | None = None) -> bool:
+        return False

@@ -57,7 +57,7 @@ def _candidates_sql(*, feed: Feed, given: bool) -> str:
     return (
         f"SELECT s.id, c.id, c.customer_id, "
         f"(SELECT MIN(x.value) FROM {i} x WHERE x.customer_id = c.id AND x.type = %s), "
-        "c.first_name, c.last_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
+        "c.first_name, c.last_name, c.company_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
         "c.order_priority, c.account_source "
         f"FROM {s} s JOIN {c} c ON c.id = s.customer_id "
         f"WHERE s.external_system_id = %s AND s.enabled = %s AND s.external_id = '' AND c.is_valid = %s AND {which} "
@@ -93,7 +93,11 @@ def _candidate_batches(*, feed: Feed, customer_pks: Sequence[int] | None, batch_
 
 
 def _export_row(row: tuple, feed: Feed) -> tuple:
-    (_, _, cid, shop, first, last, email, phone, party, status, subsidiary, priority, source) = row
+    (_, _, cid, shop, first, last, company, email, phone, party, status, subsidiary, priority, source) = row
+    if party != Customer.PartyType.PERSON:
+        # The header has no companyName column; HC_SC_ImportCustomer names a company from its first and last
+        # name, so the company name goes there and a contact's name never becomes the company's.
+        first, last = company, ""
     return (
         cid,
         cid,

@@ -284,6 +284,7 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
         "accountSource": "Shopify",
     }
     assert rows["C2"]["individual"] == "F" and rows["C2"]["subsidiary"] == "Parent Company"
+    assert (rows["C2"]["firstName"], rows["C2"]["lastName"]) == ("Acme", "")
     assert set(CustomerSync.objects.values_list("status", flat=True)) == {"exported"}
     assert ExportedCustomer.objects.filter(feed_file=entry).count() == 2
     assert entry.status == "done" and entry.rows_total == 2 and len(entry.sha256) == 64
