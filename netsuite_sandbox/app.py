@@ -251,7 +251,7 @@ class App:
             total = int(self.store.execute(*parsed.count_sql())[0][0])
             sql, sql_params = parsed.select_sql(limit, offset)
             rows = self.store.execute(sql, sql_params)
-        items = [suiteql.render_item(dict(r), parsed.columns, self.time_zone) for r in rows]
+        items = suiteql.render_items(rows, parsed.columns, self.time_zone)
         has_more = offset + len(items) < total
 
         def href(o: int) -> str:
