@@ -1,4 +1,25 @@
-"""The HTTP application: NetSuite's REST routes under /services/rest, and sandbox controls under /_sandbox."""
+"""The HTTP application: NetSuite's REST routes under /services/rest, and sandbox controls under /_sandbox.
+
+REST (token-based auth required; see auth.py, records.py, suiteql.py):
+    POST  /services/rest/record/v1/customer                 -> 204, Location: .../record/v1/customer/{id}
+    PUT   /services/rest/record/v1/customer/eid:{externalId} -> 204, Location (create or update)
+    GET | PATCH | DELETE /services/rest/record/v1/customer/{id} (or eid:{externalId})
+    POST  /services/rest/query/v1/suiteql?limit=&offset=     with `Prefer: transient` and {"q": "..."}
+
+Controls (no auth, JSON in and out):
+    GET  /_sandbox/health                 {"ok", "base_url", "account_id"}
+    GET  /_sandbox/config                 the faults in force (keys of governance.Faults)
+    POST /_sandbox/config {key: value}    change faults, e.g. {"latency_ms": 50, "concurrency_limit": 5}
+    POST /_sandbox/reset {"data": true}   faults off, stats zeroed, nonces forgotten, data deleted unless false
+    GET  /_sandbox/stats                  {"in_flight", "peak_in_flight", "total_requests", "requests_by_route",
+                                           "responses_by_status"}; POST /_sandbox/stats/reset zeroes them
+    POST /_sandbox/seed {"customers": N, "subsidiary": 1, "historical": false, "start": ISO, "step_seconds": 1,
+                         "external_id_prefix": null}   -> {"first_id", "last_id", "total"}
+    GET  /_sandbox/customers?externalId=X&email=Y   -> {"count", "items": [customer JSON]}
+    GET  /_sandbox/duplicates             {"email": {email: n}, "name": {name: n}} for n > 1
+    GET  /_sandbox/reference              subsidiaries, terms and price levels the account has
+    POST /_sandbox/run-script {"name": "HC_SC_ImportCustomer", "root": "/path"}   (root defaults to --file-root)
+"""
 
 from __future__ import annotations
 

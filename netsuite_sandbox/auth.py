@@ -3,7 +3,11 @@
 A request passes when its OAuth 1.0 Authorization header carries realm = the account ID exactly
 (`1234567_SB1`), HMAC-SHA256 (HMAC-SHA1 and PLAINTEXT are refused), the configured consumer key and token ID,
 a signature over the URL the client requested (query parameters included) made with the configured consumer
-secret and token secret, a timestamp within the window, and a nonce not seen before.
+secret and token secret, a timestamp within the window, and a nonce not seen before. A nonce is spent even by
+a request refused for another reason, so a client retrying must sign again rather than resend the same request.
+
+A refusal is NetSuite's 401 INVALID_LOGIN; the sandbox adds an `X-Sandbox-Auth-Failure` header saying which check
+failed (NetSuite says nothing more than its Login Audit Trail does), to help whoever debugs a client.
 """
 
 from __future__ import annotations
