@@ -2,9 +2,13 @@
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportModelAdmin
+
+from console.admin import record_link
+from console.filters import ErrorCodeFilter
 
 from .models import (
     Address,
@@ -119,6 +123,26 @@ class ExternalSystemInline(admin.TabularInline):
     readonly_fields = ("status", "external_id", "last_attempt_at", "last_error")
     verbose_name = "External System"
     verbose_name_plural = "External System"
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return (*fields, "resync") if request.user.has_perm("console.can_resync") else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "resync")
+
+    @admin.display(description="")
+    def resync(self, obj: CustomerSync) -> str:
+        if not (obj.pk and obj.enabled):
+            return ""
+        # Posts the customer form (it carries the CSRF token) to the resync view; unsaved edits are not saved.
+        return format_html(
+            '<button type="submit" class="console-resync" formaction="{}" name="resync_system" value="{}" '
+            'title="Send this customer to {} again now (save your edits first)">RESYNC</button>',
+            reverse("admin:console_customer_resync", args=[obj.customer_id]),
+            obj.external_system_id,
+            obj.external_system.name,
+        )
 
     @admin.display(description="last error")
     def last_error(self, obj: CustomerSync) -> str:
@@ -318,10 +342,12 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(SyncLog)
 class SyncLogAdmin(admin.ModelAdmin):
+    """Every sync attempt; the open failures among them are the Failed Record Queue (console app)."""
+
     list_display = (
         "created_at",
         "record_type",
-        "record_id",
+        "record",
         "external_system",
         "operation",
         "trigger",
@@ -330,12 +356,16 @@ class SyncLogAdmin(admin.ModelAdmin):
         "message",
         "created_by",
     )
-    list_filter = ("outcome", "record_type", "trigger", "external_system", "error_code")
+    # No date_hierarchy or distinct-values filter: both scan the whole log on every page view.
+    list_filter = ("outcome", "record_type", "trigger", "external_system", ErrorCodeFilter, "created_at")
     search_fields = ("=record_id", "=customer__customer_id", "file_name")
     raw_id_fields = ("customer",)
     list_select_related = ("external_system", "created_by")
-    date_hierarchy = "created_at"
     show_full_result_count = False
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="record", ordering="record_id")
+    def record(self, obj: SyncLog) -> str:
+        return record_link(obj)

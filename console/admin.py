@@ -1,0 +1,259 @@
+"""The Failed Record Queue and the job runs in the admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from customers.models import Customer, ExternalSystem, SyncLog
+from customers.services import synclog_mark_resolved
+
+from .filters import ErrorCodeFilter, QueueStateFilter
+from .guidance import guidance_for
+from .models import FailedRecord, JobRunRecord
+from .services import customers_resync, failed_records_resync
+
+RESYNC_PERMISSION = "console.can_resync"
+RUN_JOBS_PERMISSION = "console.can_run_jobs"
+
+
+def can_resync(request) -> bool:
+    return request.user.has_perm(RESYNC_PERMISSION)
+
+
+def record_link(obj: SyncLog) -> str:
+    """Link a log entry to what it is about: the customer's page, or the file in the feed ledger."""
+    if obj.customer_id:
+        url = reverse("admin:customers_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, obj.record_id)
+    if obj.file_name:
+        try:
+            url = reverse("admin:sftpsync_feedfile_changelist")
+        except NoReverseMatch:
+            return obj.record_id
+        label = f"{obj.file_name} line {obj.line_number}" if obj.line_number else obj.file_name
+        return format_html('<a href="{}?q={}">{}</a>', url, obj.file_name, label)
+    return obj.record_id
+
+
+def error_with_guidance(obj: SyncLog) -> str:
+    guidance = guidance_for(obj.error_code)
+    if not guidance:
+        return obj.message
+    return format_html('{}<div class="console-guidance">What to do: {}</div>', obj.message, guidance)
+
+
+@admin.register(FailedRecord)
+class FailedRecordAdmin(admin.ModelAdmin):
+    """Every failed sync attempt; open ones first and by default, each with a RESYNC button."""
+
+    list_display = (
+        "created_at",
+        "record",
+        "record_type",
+        "external_system",
+        "error_code",
+        "error_msg",
+        "trigger",
+        "created_by",
+        "resolved",
+    )
+    list_display_links = ("created_at",)
+    list_filter = (QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "created_at", "trigger")
+    search_fields = ("=record_id", "=customer__customer_id", "=file_name")
+    search_help_text = "Exact customer ID or file name."
+    list_select_related = ("external_system", "created_by", "resolved_by")
+    ordering = ("-created_at", "-id")
+    list_per_page = 50
+    # Counting 100,000 open failures on every page view is the cost that grows; the pager needs one count only.
+    show_full_result_count = False
+    actions = ["resync_selected", "mark_resolved"]
+    change_list_template = "admin/console/failedrecord/change_list.html"
+    readonly_fields = [f.name for f in SyncLog._meta.fields] + ["guidance"]
+    fields = (
+        "record_type",
+        "record_id",
+        "customer",
+        "external_system",
+        "operation",
+        "trigger",
+        "outcome",
+        "error_code",
+        "message",
+        "guidance",
+        "file_name",
+        "line_number",
+        "created_at",
+        "created_by",
+        "resolved_at",
+        "resolved_by",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(outcome=SyncLog.Outcome.FAILED)
+
+    def get_list_display(self, request):
+        if can_resync(request):
+            return (*self.list_display, "resync_button")
+        return self.list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resync_permission(self, request):
+        return can_resync(request)
+
+    @admin.display(description="record", ordering="record_id")
+    def record(self, obj):
+        return record_link(obj)
+
+    @admin.display(description="Error Msg")
+    def error_msg(self, obj):
+        return error_with_guidance(obj)
+
+    @admin.display(description="guidance")
+    def guidance(self, obj):
+        return guidance_for(obj.error_code) or "No guidance for this error yet: read the message."
+
+    @admin.display(description="resolved")
+    def resolved(self, obj):
+        if obj.resolved_at is None:
+            return "Open"
+        by = f" by {obj.resolved_by}" if obj.resolved_by_id else ""
+        return f"Resolved {obj.resolved_at:%Y-%m-%d %H:%M}{by}"
+
+    @admin.display(description="")
+    def resync_button(self, obj):
+        if obj.resolved_at is not None or not (obj.customer_id and obj.external_system_id):
+            return ""
+        url = reverse("admin:console_failedrecord_resync", args=[obj.pk])
+        # The changelist is one form (it carries the CSRF token); formaction posts it to the resync view.
+        return format_html(
+            '<button type="submit" class="console-resync" formaction="{}" name="resync" value="{}" '
+            'title="Send {} to {} again now">RESYNC</button>',
+            url,
+            obj.pk,
+            obj.record_id,
+            obj.external_system,
+        )
+
+    @admin.action(description="Resync selected failed records now", permissions=["resync"])
+    def resync_selected(self, request, queryset):
+        entries = queryset.filter(resolved_at__isnull=True).select_related("customer", "external_system")
+        report = failed_records_resync(entries=entries, user=request.user)
+        level = messages.SUCCESS if not (report.failed or report.skipped) else messages.WARNING
+        self.message_user(request, report.summary(), level)
+
+    @admin.action(description="Mark selected failures resolved", permissions=["resync"])
+    def mark_resolved(self, request, queryset):
+        count = synclog_mark_resolved(ids=queryset.values_list("pk", flat=True), user=request.user)
+        self.message_user(request, f"{count} failure(s) marked resolved by you; they left the open queue.")
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/resync/",
+                self.admin_site.admin_view(self.resync_view),
+                name="console_failedrecord_resync",
+            ),
+            path(
+                "customer/<int:customer_pk>/resync/",
+                self.admin_site.admin_view(self.customer_resync_view),
+                name="console_customer_resync",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def resync_view(self, request, pk):
+        """RESYNC one failed record now (POST only, Operator role)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_resync(request):
+            raise PermissionDenied
+        entry = get_object_or_404(self.get_queryset(request).select_related("customer", "external_system"), pk=pk)
+        report = failed_records_resync(entries=[entry], user=request.user)
+        if report.succeeded:
+            self.message_user(
+                request,
+                f"RESYNC of {entry.record_id} to {entry.external_system} succeeded; the failure is resolved.",
+                messages.SUCCESS,
+            )
+        elif report.failed:
+            self.message_user(
+                request,
+                f"RESYNC of {entry.record_id} to {entry.external_system} failed again: {report.failed[0].message}",
+                messages.ERROR,
+            )
+        else:
+            self.message_user(request, report.summary(), messages.WARNING)
+        back = request.POST.get("next") or request.headers.get("referer", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+            back = reverse("admin:console_failedrecord_changelist")
+        return HttpResponseRedirect(back)
+
+    def customer_resync_view(self, request, customer_pk):
+        """RESYNC a customer with one connector from its External System tab (POST only, Operator role)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_resync(request):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer, pk=customer_pk)
+        system = get_object_or_404(ExternalSystem, pk=request.POST.get("resync_system") or 0)
+        result = customers_resync(customers=[customer], external_system=system, user=request.user)[0]
+        if result.ok:
+            self.message_user(
+                request, f"RESYNC of {customer.customer_id} to {system.name} succeeded.", messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request, f"RESYNC of {customer.customer_id} to {system.name} failed: {result.message}", messages.ERROR
+            )
+        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
+
+
+@admin.register(JobRunRecord)
+class JobRunRecordAdmin(admin.ModelAdmin):
+    """Every run of every job: who asked, how far it got, how it ended."""
+
+    list_display = (
+        "started_at",
+        "job",
+        "external_system",
+        "trigger",
+        "status",
+        "progress",
+        "finished_at",
+        "requested_by",
+        "message",
+    )
+    list_filter = ("status", "job", "trigger", "external_system", "started_at")
+    list_select_related = ("external_system", "requested_by")
+    show_full_result_count = False
+    list_per_page = 50
+    readonly_fields = [f.name for f in JobRunRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="rows")
+    def progress(self, obj):
+        total = f" of {obj.rows_total}" if obj.rows_total is not None else ""
+        failed = f", {obj.rows_failed} failed" if obj.rows_failed else ""
+        return f"{obj.rows_done}{total}{failed}"

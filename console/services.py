@@ -1,0 +1,199 @@
+"""The console's writes: resync, selective export, job schedules. Each calls the shared services."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.models import Schedule
+
+from customers.dispatch import SyncResult, customers_sync_now
+from customers.models import Customer, ExternalSystem, SyncLog
+from customers.services import customer_request_resync, customers_find_by_ids, synclog_record
+from jobs.registry import JOBS, job_enqueue
+
+from .selectors import dashboard_counts_forget
+
+FREQUENCY_PRESETS: dict[int, str] = {
+    15: "Every 15 minutes",
+    30: "Every 30 minutes",
+    60: "Hourly",
+    240: "Every 4 hours",
+    1440: "Daily",
+}
+
+_ID_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def ids_parse(text: str) -> list[str]:
+    """Split IDs typed or pasted by an operator (spaces, commas, semicolons or lines); keep order, drop repeats."""
+    return list(dict.fromkeys(p for p in _ID_SEPARATORS.split(text or "") if p))
+
+
+def _record_type(customer: Customer) -> str:
+    if customer.party_type == Customer.PartyType.COMPANY:
+        return SyncLog.RecordType.COMPANY
+    return SyncLog.RecordType.CUSTOMER
+
+
+def customers_sync_logged(
+    *, customers: Sequence[Customer], external_system: ExternalSystem, trigger: str, user=None
+) -> list[SyncResult]:
+    """Sync customers now and make sure every attempt left a SyncLog row, even where no connector logged one."""
+    if not customers:
+        return []
+    started = timezone.now()
+    results = customers_sync_now(customers=customers, external_system=external_system, trigger=trigger, user=user)
+    logged = set(
+        SyncLog.objects.filter(
+            customer__in=[r.customer.pk for r in results], external_system=external_system, created_at__gte=started
+        ).values_list("customer_id", flat=True)
+    )
+    for result in results:
+        if result.customer.pk in logged:
+            continue
+        synclog_record(
+            record_type=_record_type(result.customer),
+            record_id=result.customer.customer_id,
+            customer=result.customer,
+            external_system=external_system,
+            operation="sync now",
+            trigger=trigger,
+            outcome=SyncLog.Outcome.SUCCESS if result.ok else SyncLog.Outcome.FAILED,
+            error_code=result.error_code[:60],
+            message=result.message,
+            user=user,
+        )
+    dashboard_counts_forget()
+    return results
+
+
+@dataclass
+class SelectiveAttempt:
+    """One ID an operator asked for on the Selective Customer Export page, and what came of it."""
+
+    given_id: str
+    customer: Customer | None
+    ok: bool
+    message: str
+    error_code: str = ""
+    external_id: str = ""
+
+
+def customers_export_selected(
+    *, ids: Iterable[str], external_system: ExternalSystem, user=None
+) -> list[SelectiveAttempt]:
+    """Attempt each given customer now (portal ID or NetSuite internal ID); unknown IDs are reported as such."""
+    ids = list(ids)
+    found = customers_find_by_ids(ids=ids)
+    unique = list({c.pk: c for c in found.values()}.values())
+    results = {
+        r.customer.pk: r
+        for r in customers_sync_logged(
+            customers=unique, external_system=external_system, trigger=SyncLog.Trigger.SELECTIVE, user=user
+        )
+    }
+    attempts = []
+    for given in ids:
+        customer = found.get(given)
+        if customer is None:
+            attempts.append(
+                SelectiveAttempt(
+                    given,
+                    None,
+                    ok=False,
+                    message=f"No customer has the ID {given} (neither a portal customer ID nor a NetSuite internal "
+                    "ID): check the ID and try again.",
+                    error_code="UNKNOWN_ID",
+                )
+            )
+            continue
+        result = results[customer.pk]
+        message = result.message or (
+            f"Sent to {external_system.name}" + (f" (external ID {result.external_id})." if result.external_id else ".")
+        )
+        attempts.append(
+            SelectiveAttempt(given, customer, result.ok, message, result.error_code, result.external_id or "")
+        )
+    return attempts
+
+
+@dataclass
+class ResyncReport:
+    """What a RESYNC of one or more failed records came to."""
+
+    succeeded: list[SyncResult]
+    failed: list[SyncResult]
+    skipped: list[str]
+
+    def summary(self) -> str:
+        parts = []
+        if self.succeeded:
+            ids = ", ".join(r.customer.customer_id for r in self.succeeded[:10])
+            more = "…" if len(self.succeeded) > 10 else ""
+            parts.append(f"{len(self.succeeded)} resynced successfully ({ids}{more}).")
+        for r in self.failed[:10]:
+            parts.append(f"{r.customer.customer_id} failed again: {r.message}")
+        if len(self.failed) > 10:
+            parts.append(f"{len(self.failed) - 10} more failed again; see the Failed Record Queue.")
+        parts.extend(self.skipped)
+        return " ".join(parts) or "Nothing to resync."
+
+
+def failed_records_resync(*, entries: Iterable[SyncLog], user=None) -> ResyncReport:
+    """Send each failed record's customer again now; a success resolves its open failures."""
+    report = ResyncReport([], [], [])
+    by_system: dict[int, tuple[ExternalSystem, dict[int, Customer]]] = {}
+    for entry in entries:
+        if entry.customer_id is None or entry.external_system_id is None:
+            what = entry.file_name or entry.record_id
+            report.skipped.append(
+                f"{entry.get_record_type_display()} {what} cannot be resynced from here: it is not a customer sent to "
+                "a connector. Fix the file and send it again."
+            )
+            continue
+        _system, customers = by_system.setdefault(entry.external_system_id, (entry.external_system, {}))
+        customers[entry.customer_id] = entry.customer
+    for system, customers in by_system.values():
+        report_results = customers_resync(customers=list(customers.values()), external_system=system, user=user)
+        for result in report_results:
+            (report.succeeded if result.ok else report.failed).append(result)
+    return report
+
+
+def customers_resync(*, customers: Sequence[Customer], external_system: ExternalSystem, user=None) -> list[SyncResult]:
+    """Put the customers back to pending with the system and send them now (trigger "resync")."""
+    with transaction.atomic():
+        for customer in customers:
+            customer_request_resync(customer=customer, external_system=external_system)
+    return customers_sync_logged(
+        customers=customers, external_system=external_system, trigger=SyncLog.Trigger.RESYNC, user=user
+    )
+
+
+def job_run_now(*, key: str, user=None) -> str:
+    """Queue the job to run now on the cluster, recording who asked; return the task ID."""
+    if key not in JOBS:
+        raise KeyError(key)
+    return job_enqueue(key=key, user=user)
+
+
+def job_set_frequency(*, key: str, minutes: int) -> Schedule:
+    """Run the job every ``minutes`` minutes from now on; the next run moves closer if it was further away."""
+    spec = JOBS[key]
+    if minutes not in FREQUENCY_PRESETS:
+        raise ValueError(f"Choose one of the offered frequencies, not every {minutes} minutes.")
+    schedule, _ = Schedule.objects.get_or_create(
+        name=spec.key, defaults={"func": spec.task, "schedule_type": Schedule.MINUTES, "repeats": -1}
+    )
+    schedule.schedule_type = Schedule.MINUTES
+    schedule.minutes = minutes
+    soonest = timezone.now() + timedelta(minutes=minutes)
+    if schedule.next_run is None or schedule.next_run > soonest:
+        schedule.next_run = soonest
+    schedule.save(update_fields=["schedule_type", "minutes", "next_run"])
+    return schedule

@@ -1,0 +1,155 @@
+"""The console's own admin pages: the dashboard, Selective Customer Export and Jobs."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import ExternalSystem
+
+from .admin import RESYNC_PERMISSION, RUN_JOBS_PERMISSION
+from .selectors import (
+    CHART_DAYS,
+    chart_bars,
+    dashboard_counts,
+    dashboard_warnings,
+    job_states,
+    latest_attempts,
+    running_runs,
+)
+from .services import FREQUENCY_PRESETS, customers_export_selected, ids_parse, job_run_now, job_set_frequency
+
+MAX_SELECTIVE_IDS = 200
+
+
+def dashboard_context(request) -> dict:
+    """What the dashboard (the admin's front page) shows; a fixed number of queries."""
+    systems = list(ExternalSystem.objects.filter(is_active=True).order_by("name"))
+    counts = dashboard_counts(systems=systems, recount=request.GET.get("recount") == "1")
+    jobs = job_states()
+    return {
+        "counts": counts,
+        "chart_days": CHART_DAYS,
+        "bars": chart_bars(counts.days),
+        "jobs": jobs,
+        "warnings": dashboard_warnings(systems=systems, jobs=jobs),
+        "attempts": latest_attempts(),
+        "can_resync": request.user.has_perm(RESYNC_PERMISSION),
+        "can_run_jobs": request.user.has_perm(RUN_JOBS_PERMISSION),
+    }
+
+
+class SelectiveExportForm(forms.Form):
+    ids = forms.CharField(
+        label="Customer IDs",
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 60, "placeholder": "C0000042, 8812\nC0000043"}),
+        help_text="Portal customer IDs or NetSuite internal IDs, separated by spaces, commas or lines.",
+    )
+    external_system = forms.ModelChoiceField(
+        label="Connector", queryset=ExternalSystem.objects.filter(is_active=True).order_by("name"), empty_label=None
+    )
+
+    def clean_ids(self):
+        ids = ids_parse(self.cleaned_data["ids"])
+        if not ids:
+            raise forms.ValidationError("Enter at least one customer ID.")
+        if len(ids) > MAX_SELECTIVE_IDS:
+            raise forms.ValidationError(
+                f"{len(ids)} IDs given; send at most {MAX_SELECTIVE_IDS} at a time, or let the scheduled run do it."
+            )
+        return ids
+
+
+def selective_export_view(request, admin_site):
+    """Selective Customer Export: attempt the given customers now and show each result."""
+    can_send = request.user.has_perm(RESYNC_PERMISSION)
+    attempts = None
+    if request.method == "POST":
+        if not can_send:
+            raise PermissionDenied
+        form = SelectiveExportForm(request.POST)
+        if form.is_valid():
+            system = form.cleaned_data["external_system"]
+            ids = form.cleaned_data["ids"]
+            attempts = customers_export_selected(ids=ids, external_system=system, user=request.user)
+            ok = sum(a.ok for a in attempts)
+            level = messages.SUCCESS if ok == len(attempts) else messages.WARNING
+            messages.add_message(
+                request, level, f"{ok} of {len(attempts)} customer(s) sent to {system.name}; see each result below."
+            )
+    else:
+        form = SelectiveExportForm()
+    single_connector = form.fields["external_system"].queryset.count() == 1
+    context = {
+        **admin_site.each_context(request),
+        "title": "Selective Customer Export",
+        "form": form,
+        "attempts": attempts,
+        "can_send": can_send,
+        "single_connector": single_connector,
+    }
+    return TemplateResponse(request, "admin/console/selective_export.html", context)
+
+
+def jobs_view(request, admin_site):
+    """Jobs: next run, last run, frequency and Run now for each registered job."""
+    can_run = request.user.has_perm(RUN_JOBS_PERMISSION)
+    if request.method == "POST":
+        if not can_run:
+            raise PermissionDenied
+        key = request.POST.get("job", "")
+        try:
+            if "run_now" in request.POST:
+                job_run_now(key=key, user=request.user)
+                messages.success(
+                    request, f"{key} is queued to run now; its progress shows below once the cluster starts it."
+                )
+            elif "frequency" in request.POST:
+                minutes = int(request.POST.get("frequency") or 0)
+                schedule = job_set_frequency(key=key, minutes=minutes)
+                messages.success(
+                    request,
+                    f"{key} now runs {FREQUENCY_PRESETS[minutes].lower()}; next run at "
+                    f"{timezone.localtime(schedule.next_run):%Y-%m-%d %H:%M}.",
+                )
+        except KeyError:
+            messages.error(request, f"There is no job called {key!r}: reload the page and try again.")
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("admin:console_jobs"))
+    states = job_states()
+    context = {
+        **admin_site.each_context(request),
+        "title": "Jobs",
+        "jobs": states,
+        "presets": FREQUENCY_PRESETS.items(),
+        "can_run_jobs": can_run,
+        "any_running": any(s.running for s in states),
+    }
+    return TemplateResponse(request, "admin/console/jobs.html", context)
+
+
+def jobs_progress_view(request, admin_site):
+    """The running runs as JSON, for the Jobs page to refresh their progress."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return JsonResponse(
+        {
+            "running": [
+                {
+                    "id": run.pk,
+                    "job": run.job,
+                    "rows_done": run.rows_done,
+                    "rows_total": run.rows_total,
+                    "rows_failed": run.rows_failed,
+                    "message": run.message,
+                }
+                for run in running_runs()
+            ]
+        }
+    )

@@ -1,0 +1,116 @@
+"""Console fixtures: users in the two roles, and a connector for a fake transport that answers at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from console.roles import OPERATOR, VIEWER, roles_ensure
+from customers import dispatch
+from customers.dispatch import SyncResult
+from customers.models import Customer, CustomerSync, ExternalSystem, SyncLog
+from customers.services import (
+    customer_sync_get_or_create,
+    customer_sync_record_error,
+    customer_sync_record_success,
+    customer_validate_for_export,
+    synclog_record,
+)
+
+FAKE = "fake"
+
+
+def fake_handler(*, customers, external_system, trigger, user=None) -> list[SyncResult]:
+    """Stand in for a connector: a customer valid for export is accepted, as NetSuite would; logs like one."""
+    results = []
+    for customer in customers:
+        sync = customer_sync_get_or_create(customer=customer, external_system=external_system)
+        problems = customer_validate_for_export(customer=customer, external_system=external_system)
+        common = {
+            "record_type": SyncLog.RecordType.CUSTOMER,
+            "record_id": customer.customer_id,
+            "customer": customer,
+            "external_system": external_system,
+            "operation": "fake push",
+            "trigger": trigger,
+            "user": user,
+        }
+        if problems:
+            message = "; ".join(p.message for p in problems)
+            customer_sync_record_error(sync=sync, code=problems[0].code, message=message)
+            synclog_record(**common, outcome=SyncLog.Outcome.FAILED, error_code=problems[0].code, message=message)
+            results.append(SyncResult(customer, ok=False, status="error", message=message, error_code=problems[0].code))
+        else:
+            external_id = str(9000 + customer.pk)
+            customer_sync_record_success(sync=sync, external_id=external_id)
+            synclog_record(**common, outcome=SyncLog.Outcome.SUCCESS, message=f"In NetSuite as {external_id}.")
+            results.append(SyncResult(customer, ok=True, status=sync.status, external_id=external_id))
+    return results
+
+
+@pytest.fixture
+def fake_transport() -> Iterator[str]:
+    previous = dispatch._handlers.get(FAKE)
+    dispatch.register_sync_handler(FAKE, fake_handler)
+    yield FAKE
+    if previous is None:
+        dispatch._handlers.pop(FAKE, None)
+    else:
+        dispatch._handlers[FAKE] = previous
+
+
+@pytest.fixture
+def fake_system(netsuite_system, fake_transport) -> ExternalSystem:
+    """The conftest's NetSuite system, reached through the fake transport."""
+    netsuite_system.transport = fake_transport
+    netsuite_system.save()
+    return netsuite_system
+
+
+def _user(username: str, group: str) -> User:
+    roles_ensure()
+    user = User.objects.create_user(username, password="pw-for-tests-only", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return _user("olivia", OPERATOR)
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    return _user("victor", VIEWER)
+
+
+@pytest.fixture
+def operator_client(operator) -> Client:
+    client = Client()
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    client = Client()
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def failed_customer(make_customer, fake_system) -> Callable[..., tuple[Customer, SyncLog]]:
+    """A customer whose last attempt failed, and the open failure in the queue."""
+
+    def make(**fields) -> tuple[Customer, SyncLog]:
+        fields.setdefault("price_level", "")
+        customer = make_customer(**fields)
+        fake_handler(customers=[customer], external_system=fake_system, trigger=SyncLog.Trigger.SCHEDULED)
+        entry = SyncLog.objects.get(customer=customer, outcome=SyncLog.Outcome.FAILED)
+        assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.ERROR
+        return customer, entry
+
+    return make
