@@ -8,15 +8,21 @@ from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdenti
 
 from .models import NetSuiteConnection
 
-# Failures that say nothing about the customer itself: the next scheduled run sends it again.
-RETRY_NEXT_RUN_CODES = (
-    "TIMEOUT",
-    "NETWORK_ERROR",
-    "CONCURRENCY_LIMIT_EXCEEDED",
-    "SSS_REQUEST_LIMIT_EXCEEDED",
-    "MALFORMED_RESPONSE",
-    "MISSING_LOCATION",
-    "UNEXPECTED_ERROR",
+# Failures caused by the customer's own data: sent again only once the customer changes. Any other failure
+# (timeouts, limits, server errors, bad answers, credentials, mappings) is tried again by the next run.
+WAIT_FOR_CHANGE_CODES = (
+    "MISSING_PAYMENT_TERM",
+    "MISSING_PRICE_LEVEL",
+    "MISSING_ADDRESS",
+    "MISSING_ADDRESS_LABEL",
+    "INCOMPLETE_ADDRESS",
+    "MISSING_CUSTOMER_NAME",
+    "CONNECTOR_NOT_SELECTED",
+    "VALIDATION_FAILED",
+    "USER_ERROR",
+    "INVALID_EXTERNAL_ID",
+    "DUP_ENTITY",
+    "BINDING_CONFLICT",
 )
 
 
@@ -60,14 +66,13 @@ def connection_for_system(*, external_system: ExternalSystem) -> NetSuiteConnect
 
 
 def customer_pks_due_for_push(*, external_system: ExternalSystem) -> list[int]:
-    """Return the customers the scheduled push sends: pending, changed since their last sync, or failed for
-    a reason unrelated to the customer (timeouts, limits, server errors); oldest change first."""
+    """Return the customers the scheduled push sends: pending, changed since their last sync, or failed for a
+    reason other than their own data; oldest change first."""
     changed = (
         Q(status__in=[CustomerSync.Status.PENDING, CustomerSync.Status.NOT_SYNCED])
         | Q(status=CustomerSync.Status.SYNCED, customer__modified_at__gt=F("last_synced_at"))
         | Q(status=CustomerSync.Status.ERROR, customer__modified_at__gt=F("last_attempt_at"))
-        | Q(status=CustomerSync.Status.ERROR, last_error_code__in=RETRY_NEXT_RUN_CODES)
-        | Q(status=CustomerSync.Status.ERROR, last_error_code__startswith="HTTP_5")
+        | (Q(status=CustomerSync.Status.ERROR) & ~Q(last_error_code__in=WAIT_FOR_CHANGE_CODES))
     )
     return list(
         CustomerSync.objects.filter(external_system=external_system, enabled=True)

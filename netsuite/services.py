@@ -484,7 +484,7 @@ def customers_mark_changed(*, customer_pks: Iterable[int]) -> int:
     return CustomerSync.objects.filter(
         customer_id__in=list(customer_pks),
         enabled=True,
-        status=CustomerSync.Status.SYNCED,
+        status__in=[CustomerSync.Status.SYNCED, CustomerSync.Status.ERROR],
         external_system__netsuite_connection__is_active=True,
         external_system__transport=ExternalSystem.Transport.REST,
     ).update(status=CustomerSync.Status.PENDING)

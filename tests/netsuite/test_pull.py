@@ -1,0 +1,226 @@
+"""Pulling customers from the sandbox: watermark, subsidiary filter, matching, resuming, keyset paging."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from customers.models import Customer, CustomerSync, PartyIdentification, SyncLog
+from jobs.models import JobRun
+from netsuite import services, tasks
+from netsuite.client import BadResponse, NetSuiteClient
+from netsuite.models import NetSuiteConnection
+from netsuite_sandbox import NetSuiteSandbox
+
+pytestmark = pytest.mark.django_db
+
+LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def pull(connection: NetSuiteConnection, **kwargs) -> services.PullReport:
+    connection.refresh_from_db()
+    return services.customers_pull(connection=connection, **kwargs)
+
+
+def test_first_pull_creates_linked_customers_and_opens_the_push(connection, netsuite_sandbox):
+    system = connection.external_system
+    system.historical_import_completed_at = None
+    system.save()
+    netsuite_sandbox.seed_historical(20, start=LONG_AGO)
+    report = pull(connection)
+
+    assert (report.created, report.completed) == (20, True)
+    assert Customer.objects.count() == 20
+    assert PartyIdentification.objects.filter(type="NETSUITE_CUSTOMER_ID").count() == 20
+    assert PartyIdentification.objects.filter(type="SHOPIFY_CUST_ID").count() == 20
+    assert CustomerSync.objects.filter(status="synced").exclude(external_id="").count() == 20
+    person = Customer.objects.get(identifications__type="NETSUITE_CUSTOMER_ID", identifications__value="1")
+    assert (person.first_name, person.last_name, person.subsidiary) == ("First1", "Last1", "Parent Company")
+    company = Customer.objects.get(identifications__type="NETSUITE_CUSTOMER_ID", identifications__value="4")
+    assert (company.party_type, company.company_name, company.segment) == ("company", "Company 4", "b2b")
+    system.refresh_from_db()
+    assert system.historical_import_completed_at is not None
+    connection.refresh_from_db()
+    assert connection.pull_watermark is not None
+    assert connection.pull_cursor_started_at is None
+    # Pulled customers are not pushed back by the next scheduled push.
+    netsuite_sandbox.reset_stats()
+    tasks.push_customers()
+    assert netsuite_sandbox.stats["total_requests"] == 0
+
+
+def test_incremental_pull_reads_changes_since_the_watermark_in_the_filtered_subsidiary(connection, netsuite_sandbox):
+    netsuite_sandbox.seed_customers(10, subsidiary=1, start=LONG_AGO, external_id_prefix="A")
+    netsuite_sandbox.seed_customers(10, subsidiary=2, start=LONG_AGO, external_id_prefix="B")
+    connection.subsidiary_filter = "2"
+    connection.save()
+    first = pull(connection)
+    assert first.created == 10
+    assert set(Customer.objects.values_list("subsidiary", flat=True)) == {"Honeycomb Mfg."}
+    assert Customer.objects.filter(customer_id="B15").exists()
+
+    later = timezone.now() + timedelta(minutes=5)
+    netsuite_sandbox.upsert_customer("B15", {"email": "changed@example.com"})
+    netsuite_sandbox.set_last_modified(15, later)
+    netsuite_sandbox.set_last_modified(5, later)  # subsidiary 1: filtered out
+    second = pull(connection)
+
+    assert (second.rows, second.updated, second.created) == (1, 1, 0)
+    assert Customer.objects.get(customer_id="B15").email == "changed@example.com"
+    assert not Customer.objects.filter(customer_id="A5").exists()
+    queries = netsuite_sandbox.stats["requests_by_route"]["POST /query/v1/suiteql"]
+    assert queries >= 2
+
+
+def test_pull_matches_existing_customers_without_duplicates(connection, make_customer, netsuite_sandbox):
+    by_external_id = make_customer(customer_id="C777")
+    by_link = make_customer()
+    CustomerSync.objects.filter(customer__in=[by_external_id, by_link]).update(status="synced")
+    Customer.objects.filter(pk__in=[by_external_id.pk, by_link.pk]).update(modified_at=LONG_AGO)
+    first = netsuite_sandbox.create_customer(
+        {"externalId": "C777", "isPerson": True, "firstName": "Ada", "lastName": "Renamed", "subsidiary": {"id": "1"}}
+    )
+    second = netsuite_sandbox.create_customer(
+        {"isPerson": True, "firstName": "Grace", "lastName": "Hopper", "subsidiary": {"id": "1"}}
+    )
+    PartyIdentification.objects.create(customer=by_link, type="NETSUITE_CUSTOMER_ID", value=str(second))
+    report = pull(connection)
+
+    assert (report.created, report.updated) == (0, 2)
+    assert Customer.objects.count() == 2
+    by_external_id.refresh_from_db()
+    by_link.refresh_from_db()
+    assert by_external_id.last_name == "Renamed"
+    assert (by_link.first_name, by_link.last_name) == ("Grace", "Hopper")
+    assert CustomerSync.objects.get(customer=by_external_id).external_id == str(first)
+    assert PartyIdentification.objects.get(customer=by_external_id, type="NETSUITE_CUSTOMER_ID").value == str(first)
+
+
+def test_local_changes_not_yet_sent_are_kept(connection, make_customer, netsuite_sandbox):
+    customer = make_customer(customer_id="C888", last_name="Local")
+    netsuite_sandbox.create_customer(
+        {"externalId": "C888", "isPerson": True, "firstName": "Ada", "lastName": "Remote", "subsidiary": {"id": "1"}}
+    )
+    report = pull(connection)
+    assert report.kept_local == 1
+    customer.refresh_from_db()
+    assert customer.last_name == "Local"
+    sync = CustomerSync.objects.get(customer=customer)
+    assert (sync.status, sync.external_id) == ("pending", "1")
+    # The next push sends the local version to the linked record.
+    tasks.push_customers()
+    assert netsuite_sandbox.customer(1)["lastName"] == "Local"
+    assert netsuite_sandbox.count_customers() == 1
+
+
+def test_a_second_netsuite_record_for_a_linked_customer_is_reported(connection, make_customer, netsuite_sandbox):
+    customer = make_customer(customer_id="C999")
+    PartyIdentification.objects.create(customer=customer, type="NETSUITE_CUSTOMER_ID", value="5000")
+    netsuite_sandbox.create_customer(
+        {"externalId": "C999", "isPerson": True, "firstName": "Ada", "lastName": "Twin", "subsidiary": {"id": "1"}}
+    )
+    report = pull(connection)
+    assert report.failed == 1
+    log = SyncLog.objects.get(outcome="failed")
+    assert log.error_code == "DUPLICATE_IN_NETSUITE"
+    assert "5000" in log.message
+
+
+def test_sub_customers_are_linked_to_their_parent(connection, netsuite_sandbox):
+    parent = netsuite_sandbox.create_customer(
+        {"isPerson": False, "companyName": "Engines Ltd", "subsidiary": {"id": "1"}}
+    )
+    netsuite_sandbox.create_customer(
+        {
+            "isPerson": True,
+            "firstName": "Bob",
+            "lastName": "Buyer",
+            "subsidiary": {"id": "1"},
+            "parent": {"id": str(parent)},
+        }
+    )
+    pull(connection)
+    child = Customer.objects.get(first_name="Bob")
+    assert child.parent.company_name == "Engines Ltd"
+    assert child.segment == "b2b"
+
+
+class StopAfter(NetSuiteClient):
+    """A client that dies after some pages, as a killed worker would."""
+
+    pages_left = 2
+
+    def suiteql_page(self, *args, **kwargs):
+        if self.pages_left == 0:
+            raise KeyboardInterrupt
+        self.pages_left -= 1
+        return super().suiteql_page(*args, **kwargs)
+
+
+def test_a_stopped_pull_resumes_where_its_last_committed_page_ended(connection, netsuite_sandbox):
+    netsuite_sandbox.seed_customers(2500, start=LONG_AGO)
+    stopping = StopAfter(connection.client_config())
+    with pytest.raises(KeyboardInterrupt):
+        pull(connection, client=stopping)
+    connection.refresh_from_db()
+    assert Customer.objects.count() in (1000, 2000)  # pages are fetched ahead; each is committed whole
+    done = Customer.objects.count()
+    assert connection.pull_cursor_last_id == done
+    assert connection.pull_watermark is None
+
+    netsuite_sandbox.reset_stats()
+    report = pull(connection)
+    assert report.created == 2500 - done
+    assert Customer.objects.count() == 2500
+    assert connection.external_system.historical_import_completed_at is not None
+
+
+def test_malformed_answer_stops_the_pull_without_losing_its_place(connection, netsuite_sandbox):
+    netsuite_sandbox.seed_customers(1500, start=LONG_AGO)
+    netsuite_sandbox.configure(malformed="json", malformed_count=1)
+    with pytest.raises(BadResponse):
+        pull(connection)
+    connection.refresh_from_db()
+    assert connection.pull_watermark is None
+    assert pull(connection).created == 1500
+
+
+def test_pull_in_the_account_time_zone(connection):
+    sandbox = NetSuiteSandbox(time_zone="America/Los_Angeles").start()
+    try:
+        sandbox.seed_customers(3, start=LONG_AGO, external_id_prefix="T")
+        connection.base_url = sandbox.base_url
+        connection.time_zone = "America/Los_Angeles"
+        connection.save()
+        assert pull(connection).created == 3
+        sandbox.set_last_modified(2, timezone.now() + timedelta(minutes=5))
+        report = pull(connection)
+        assert report.rows == 1
+    finally:
+        sandbox.stop()
+
+
+def test_pull_command_with_since(connection, netsuite_sandbox, capsys):
+    netsuite_sandbox.seed_customers(3, start=LONG_AGO)
+    netsuite_sandbox.set_last_modified(3, datetime(2025, 6, 1, tzinfo=UTC))
+    call_command("pull_customers", "--since", "2025-01-01T00:00:00Z", "--connection", "netsuite")
+    assert "1 NetSuite customer(s) read: 1 created" in capsys.readouterr().out
+    run = JobRun.objects.get(job="pull_customers")
+    assert (run.status, run.rows_done) == ("done", 1)
+
+
+@pytest.mark.slow
+def test_150000_customers_are_pulled_through_keyset_paging(connection, netsuite_sandbox):
+    netsuite_sandbox.seed_customers(150_000, start=LONG_AGO, step_seconds=0.001)
+    report = pull(connection)
+
+    assert report.created == 150_000
+    assert Customer.objects.count() == 150_000
+    assert PartyIdentification.objects.filter(type="NETSUITE_CUSTOMER_ID").count() == 150_000
+    assert CustomerSync.objects.filter(status="synced").count() == 150_000
+    stats = netsuite_sandbox.stats
+    assert stats["requests_by_route"]["POST /query/v1/suiteql"] == 150
+    assert stats["responses_by_status"] == {"200": 150}
