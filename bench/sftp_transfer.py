@@ -144,7 +144,9 @@ connection set-up included for both clients; ratio = OpenSSH's time / ours (targ
 
 Command: `.venv/bin/python bench/sftp_transfer.py --mb {args.mb} --rounds {args.rounds} --write-results` (as root)
 
-Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {sshd_version.split(",")[0]}.
+Machine: {platform.platform()}, {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the end), Python
+{platform.python_version()}, {sshd_version.split(",")[0]}. Loopback figures swing with other load on the machine;
+the ratio is what counts, and both clients run in the same rounds.
 
 | transfer | SftpTransport | OpenSSH `sftp -b` | ratio | |
 | --- | --- | --- | --- | --- |

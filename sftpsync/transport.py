@@ -768,6 +768,26 @@ class SftpTransport(Transport):
             shutil.copyfileobj(src, dst, self.request_size * 4)
         return posixpath.join(folder, name)
 
+    def download(self, path: str, local_path: str | os.PathLike[str]) -> None:
+        clean = _clean_remote(path)
+        local = Path(local_path)
+        partial = local.with_name(local.name + ".part")
+        with self._errors(f"Cannot read {clean}"):
+            remote = self.sftp.open(clean, "rb")
+            try:
+                raw = _SftpReader(self.sftp, remote.handle, remote.stat().st_size or 0, self.request_size)
+                # Whole answers straight to disk: no buffered reader copying them again.
+                with open(partial, "wb") as dst:
+                    while chunk := raw._next_chunk():
+                        dst.write(chunk)
+                os.replace(partial, local)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    remote.close()
+
     def stat(self, path: str) -> RemoteFile:
         clean = _clean_remote(path)
         with self._errors(f"Cannot read {clean}"):
