@@ -114,3 +114,25 @@ def failed_customer(make_customer, fake_system) -> Callable[..., tuple[Customer,
         return customer, entry
 
     return make
+
+
+@pytest.fixture
+def registered_job(db) -> Iterator:
+    """A job in the registry with its schedule, as a connector app would register it."""
+    from jobs.registry import JOBS, JobSpec, schedule_ensure
+
+    spec = JobSpec(
+        key="console_test_job",
+        title="Console test job",
+        task="tests.console.conftest.noop_task",
+        command="console_test_job",
+        description="Does nothing.",
+    )
+    JOBS[spec.key] = spec
+    schedule_ensure(spec=spec)
+    yield spec
+    JOBS.pop(spec.key, None)
+
+
+def noop_task(**kwargs) -> None:
+    """A task that does nothing."""

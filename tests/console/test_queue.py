@@ -96,7 +96,7 @@ def test_filters_by_record_type_error_code_and_connector(operator_client, failed
 
 @pytest.mark.django_db
 def test_bulk_resync_and_mark_resolved_actions(operator_client, operator, failed_customer):
-    (a, ea), (b, eb), (c, ec) = failed_customer(), failed_customer(), failed_customer()
+    (a, ea), (b, eb), (_c, ec) = failed_customer(), failed_customer(), failed_customer()
     _fix(a)
     _fix(b)
     response = operator_client.post(

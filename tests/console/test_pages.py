@@ -1,0 +1,162 @@
+"""The dashboard, Selective Customer Export, the customer page's RESYNC and the roles, through the test client."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from console.roles import OPERATOR, VIEWER, roles_ensure
+from console.services import ids_parse
+from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification, SyncLog
+from customers.services import customer_refresh_validation
+from jobs.models import JobRun
+
+from .conftest import fake_handler
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_counts_chart_runs_and_warnings(operator_client, make_customer, failed_customer, fake_system):
+    ok = make_customer()
+    fake_handler(customers=[ok], external_system=fake_system, trigger=SyncLog.Trigger.SCHEDULED)
+    make_customer()  # pending
+    failed_customer()
+    for customer in Customer.objects.all():
+        customer_refresh_validation(customer=customer)
+    page = operator_client.get(reverse("admin:index")).content.decode()
+    assert "Customers by sync status" in page
+    assert "<svg" in page and "Failures over the last 14 days" in page
+    assert "1 failed attempt in 14 days" in page
+    assert "historical customer import has not been completed" in page  # fake_system has not imported
+    assert "Selective Customer Export" in page and "Failed Record Queue" in page
+    status_row = page.split("NetSuite <span", 1)[1].split("</tr>", 1)[0]
+    numbers = [cell.split(">")[-1] for cell in status_row.split("</a>")[:-1]]
+    # synced, pending, awaiting ID, in error, invalid, open failures
+    assert numbers == ["1", "1", "0", "1", "1", "1"], numbers
+
+
+@pytest.mark.django_db
+def test_dashboard_warns_about_failed_runs_and_overdue_schedules(admin_client, fake_system, registered_job):
+    from django_q.models import Schedule
+
+    fake_system.historical_import_completed_at = timezone.now()
+    fake_system.save()
+    JobRun.objects.create(job=registered_job.key, status=JobRun.Status.FAILED, message="INVALID_LOGIN: token revoked")
+    Schedule.objects.filter(name=registered_job.key).update(next_run=timezone.now() - timedelta(hours=3))
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "historical customer import" not in page
+    assert "token revoked" in page
+    assert "should have run at" in page and "qcluster" in page
+
+
+@pytest.mark.django_db
+def test_dashboard_query_count_is_fixed(admin_client, make_customer, failed_customer, django_assert_max_num_queries):
+    failed_customer()
+    admin_client.get(reverse("admin:index"))
+    with django_assert_max_num_queries(20) as few:
+        admin_client.get(reverse("admin:index"), {"recount": "1"})
+    for _ in range(10):
+        make_customer()
+        failed_customer()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin_client.get(reverse("admin:index"), {"recount": "1"})
+
+
+def test_ids_parse_accepts_spaces_commas_and_lines():
+    assert ids_parse(" C1, C2\nC3;C1\t8812 ,,") == ["C1", "C2", "C3", "8812"]
+
+
+@pytest.mark.django_db
+def test_selective_export_sends_each_id_and_reports_unknown_ones(operator_client, operator, make_customer, fake_system):
+    a, b = make_customer(), make_customer(price_level="")
+    PartyIdentification.objects.create(customer=b, type=NETSUITE_CUSTOMER_ID, value="8812")
+    url = reverse("admin:console_selective_export")
+    assert "Go" in operator_client.get(url).content.decode()
+    response = operator_client.post(url, {"ids": f"{a.customer_id}, 8812\nNOPE-1", "external_system": fake_system.pk})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('class="selective-result"') == 3
+    assert "No customer has the ID NOPE-1" in page
+    assert "Missing price level" in page
+    assert "1 of 3 customer(s) sent" in page
+    logs = SyncLog.objects.filter(trigger=SyncLog.Trigger.SELECTIVE)
+    assert {(log.customer_id, log.outcome, log.created_by_id) for log in logs} == {
+        (a.pk, "success", operator.pk),
+        (b.pk, "failed", operator.pk),
+    }
+    dashboard = operator_client.get(reverse("admin:index")).content.decode()
+    assert a.customer_id in dashboard.split("Latest sync attempts")[1] and "Selective by olivia" in dashboard
+
+
+@pytest.mark.django_db
+def test_selective_export_logs_an_attempt_even_without_a_connector(operator_client, make_customer, netsuite_system):
+    customer = make_customer()
+    url = reverse("admin:console_selective_export")
+    page = operator_client.post(url, {"ids": customer.customer_id, "external_system": netsuite_system.pk})
+    assert "No connector is installed" in page.content.decode() or "NetSuite" in page.content.decode()
+    assert SyncLog.objects.filter(customer=customer, trigger=SyncLog.Trigger.SELECTIVE).count() == 1
+
+
+@pytest.mark.django_db
+def test_selective_export_refuses_empty_input(operator_client, fake_system):
+    url = reverse("admin:console_selective_export")
+    page = operator_client.post(url, {"ids": " , ", "external_system": fake_system.pk})
+    assert "Enter at least one customer ID." in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_viewer_cannot_send_a_selective_export(viewer_client, make_customer, fake_system):
+    customer = make_customer()
+    url = reverse("admin:console_selective_export")
+    page = viewer_client.get(url).content.decode()
+    assert 'value="Go"' not in page and "Your role may look but not send" in page
+    forged = viewer_client.post(url, {"ids": customer.customer_id, "external_system": fake_system.pk})
+    assert forged.status_code == 403
+    assert not SyncLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_customer_page_has_resync_button_and_sync_log_link(operator_client, operator, failed_customer, fake_system):
+    customer, entry = failed_customer()
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = operator_client.get(url).content.decode()
+    assert ">RESYNC</button>" in page
+    assert f"{reverse('admin:customers_synclog_changelist')}?customer__exact={customer.pk}" in page
+    assert "Missing price level" in page  # the last error on the External System tab
+    log_page = operator_client.get(reverse("admin:customers_synclog_changelist"), {"customer__exact": customer.pk})
+    assert log_page.status_code == 200 and customer.customer_id in log_page.content.decode()
+
+    Customer.objects.filter(pk=customer.pk).update(price_level="Wholesale")
+    response = operator_client.post(
+        reverse("admin:console_customer_resync", args=[customer.pk]), {"resync_system": fake_system.pk}, follow=True
+    )
+    assert f"RESYNC of {customer.customer_id} to NetSuite succeeded." in response.content.decode()
+    assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.SYNCED
+    entry.refresh_from_db()
+    assert entry.resolved_at is not None and entry.resolved_by == operator
+
+
+@pytest.mark.django_db
+def test_viewer_sees_customer_page_without_resync_and_cannot_forge_it(viewer_client, failed_customer, fake_system):
+    customer, _entry = failed_customer()
+    page = viewer_client.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
+    assert ">RESYNC</button>" not in page and "Sync log" in page
+    forged = viewer_client.post(
+        reverse("admin:console_customer_resync", args=[customer.pk]), {"resync_system": fake_system.pk}
+    )
+    assert forged.status_code == 403
+    assert not SyncLog.objects.filter(trigger=SyncLog.Trigger.RESYNC).exists()
+
+
+@pytest.mark.django_db
+def test_roles_are_created_idempotently_with_their_permissions():
+    roles_ensure()
+    roles_ensure()
+    operator, viewer = Group.objects.get(name=OPERATOR), Group.objects.get(name=VIEWER)
+    op = {f"{p.content_type.app_label}.{p.codename}" for p in operator.permissions.select_related("content_type")}
+    vw = {f"{p.content_type.app_label}.{p.codename}" for p in viewer.permissions.select_related("content_type")}
+    assert {"console.can_resync", "console.can_run_jobs", "customers.change_customer"} <= op
+    assert {"customers.view_customer", "console.view_failedrecord", "customers.view_synclog"} <= vw
+    assert not any(p.split(".")[1].startswith(("change_", "add_", "delete_", "can_")) for p in vw)
+    assert Group.objects.filter(name__in=[OPERATOR, VIEWER]).count() == 2
