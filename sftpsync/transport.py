@@ -21,7 +21,7 @@ import socket
 import stat as stat_module
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -473,14 +473,14 @@ def scan_host_key(config: SftpConfig) -> ScannedHostKey:
 def _verify_host_key(config: SftpConfig, expected: list[paramiko.PKey], shown: paramiko.PKey) -> None:
     got = _scanned(shown)
     how = (
-        f"Check that fingerprint with the server's administrator (or compare it with ssh-keyscan -p {config.port} "
+        f"check that fingerprint with the server's administrator (or compare it with ssh-keyscan -p {config.port} "
         f"{config.host} | ssh-keygen -lf - run from a trusted network), then paste this line into the "
         f"connection's host key: {got.line}"
     )
     if not expected:
         raise HostKeyError(
             f"No host key is configured, so the server at {config.address} was not trusted. It showed the "
-            f"{got.key_type} key {got.fingerprint}. {how}",
+            f"{got.key_type} key {got.fingerprint}. {how[0].upper()}{how[1:]}",
             scanned=got,
         )
     if not any(shown.asbytes() == key.asbytes() for key in expected):
@@ -552,11 +552,17 @@ class _Pipeline:
         return self.sftp._read_response(num)
 
 
+ErrorMapper = Callable[[], contextlib.AbstractContextManager[None]]
+
+
 class _SftpReader(io.RawIOBase):
     """Stream a remote file with up to MAX_IN_FLIGHT reads outstanding, so memory stays bounded."""
 
-    def __init__(self, sftp: paramiko.SFTPClient, handle: bytes, size: int, request_size: int) -> None:
+    def __init__(
+        self, sftp: paramiko.SFTPClient, handle: bytes, size: int, request_size: int, errors: ErrorMapper
+    ) -> None:
         self.pipeline = _Pipeline(sftp, handle)
+        self.errors = errors
         self.size = size
         self.request_size = request_size
         self.pos = 0
@@ -603,7 +609,8 @@ class _SftpReader(io.RawIOBase):
         if not self.pending:
             if self.eof:
                 return 0
-            self.pending = memoryview(self._next_chunk())
+            with self.errors():
+                self.pending = memoryview(self._next_chunk())
         n = min(len(buffer), len(self.pending))
         buffer[:n] = self.pending[:n]
         self.pending = self.pending[n:]
@@ -612,16 +619,18 @@ class _SftpReader(io.RawIOBase):
     def readall(self) -> bytes:
         parts = [bytes(self.pending)]
         self.pending = memoryview(b"")
-        while not self.eof:
-            parts.append(self._next_chunk())
+        with self.errors():
+            while not self.eof:
+                parts.append(self._next_chunk())
         return b"".join(parts)
 
 
 class _SftpWriter(io.RawIOBase):
     """Write a remote file with up to MAX_IN_FLIGHT writes outstanding, checking every answer."""
 
-    def __init__(self, sftp: paramiko.SFTPClient, handle: bytes, request_size: int) -> None:
+    def __init__(self, sftp: paramiko.SFTPClient, handle: bytes, request_size: int, errors: ErrorMapper) -> None:
         self.pipeline = _Pipeline(sftp, handle)
+        self.errors = errors
         self.request_size = request_size
         self.offset = 0
         self.in_flight: deque[int] = deque()
@@ -630,7 +639,10 @@ class _SftpWriter(io.RawIOBase):
         return True
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        view = memoryview(data).cast("B")
+        with self.errors():
+            return self._write(memoryview(data).cast("B"))
+
+    def _write(self, view: memoryview) -> int:
         for start in range(0, len(view), self.request_size):
             chunk = bytes(view[start : start + self.request_size])
             self.in_flight.append(self.pipeline.send(sftp_cmd.CMD_WRITE, int64(self.offset), chunk))
@@ -641,8 +653,9 @@ class _SftpWriter(io.RawIOBase):
 
     def drain(self) -> None:
         """Wait for every outstanding write, raising the first error."""
-        while self.in_flight:
-            self.pipeline.wait(self.in_flight.popleft())
+        with self.errors():
+            while self.in_flight:
+                self.pipeline.wait(self.in_flight.popleft())
 
 
 class SftpTransport(Transport):
@@ -727,9 +740,11 @@ class SftpTransport(Transport):
             remote = self.sftp.open(clean, "rb")
             size = remote.stat().st_size or 0
         try:
-            raw = _SftpReader(self.sftp, remote.handle, size, self.request_size)
-            with self._errors(f"Cannot read {clean}"):
-                yield io.BufferedReader(raw, buffer_size=self.request_size)
+            # Map errors inside the reader only: the caller's own exceptions pass through untouched.
+            raw = _SftpReader(
+                self.sftp, remote.handle, size, self.request_size, lambda: self._errors(f"Cannot read {clean}")
+            )
+            yield io.BufferedReader(raw, buffer_size=self.request_size)
         finally:
             with contextlib.suppress(Exception):
                 remote.close()
@@ -745,13 +760,13 @@ class SftpTransport(Transport):
         with self._errors(f"Cannot write {final}"):
             # A temp left by a killed upload is ours to overwrite.
             remote = self.sftp.open(tmp, "wb")
-        raw = _SftpWriter(self.sftp, remote.handle, self.request_size)
+        raw = _SftpWriter(self.sftp, remote.handle, self.request_size, lambda: self._errors(f"Cannot write {final}"))
         try:
+            writer = io.BufferedWriter(raw, buffer_size=self.request_size)
+            yield writer  # type: ignore[misc]
+            writer.flush()
+            raw.drain()
             with self._errors(f"Cannot write {final}"):
-                writer = io.BufferedWriter(raw, buffer_size=self.request_size)
-                yield writer  # type: ignore[misc]
-                writer.flush()
-                raw.drain()
                 remote.close()
             if not self._rename_no_overwrite(tmp, final):
                 raise RemoteFileExists(f"{final} appeared while it was being written; it was not overwritten.")
@@ -775,7 +790,8 @@ class SftpTransport(Transport):
         with self._errors(f"Cannot read {clean}"):
             remote = self.sftp.open(clean, "rb")
             try:
-                raw = _SftpReader(self.sftp, remote.handle, remote.stat().st_size or 0, self.request_size)
+                size = remote.stat().st_size or 0
+                raw = _SftpReader(self.sftp, remote.handle, size, self.request_size, contextlib.nullcontext)
                 # Whole answers straight to disk: no buffered reader copying them again.
                 with open(partial, "wb") as dst:
                     while chunk := raw._next_chunk():

@@ -328,3 +328,13 @@ def test_transport_for_builds_either_kind(sftp_connection, local_connection) -> 
         assert isinstance(transport, SftpTransport)
         assert transport.exists(f"/home/{sftp_connection.username}")
     assert "private_key" not in repr(transport.config) or "BEGIN" not in repr(transport.config)
+
+
+def test_the_callers_own_errors_pass_through_unchanged(env: Env) -> None:
+    _put(env, "in.csv", b"a\n")
+    with pytest.raises(OSError, match="local disk full") as caught, env.transport.open_read(f"{env.home}/in.csv"):
+        raise OSError("local disk full")
+    assert not isinstance(caught.value, TransportError)
+    with pytest.raises(OSError, match="local disk full"), env.transport.open_write_atomic(env.home, "out.csv"):
+        raise OSError("local disk full")
+    assert not (env.local_home / "out.csv").exists()
