@@ -50,7 +50,6 @@ def open_text(stream: IO[bytes]) -> io.TextIOWrapper:
 
 # --- IDs mangled by spreadsheets -------------------------------------------------------------------
 
-_PLAIN_INT = re.compile(r"^\d+$")
 _NUMBERISH = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 # Excel keeps 15 significant digits; a longer number shown in scientific notation has lost digits.
 EXCEL_DIGITS = 15
@@ -63,7 +62,7 @@ def normalize_id(value: str) -> str:
     notation with more significant digits than Excel keeps, cannot be the real ID: RowError.
     """
     value = value.strip()
-    if not value or _PLAIN_INT.match(value) or not _NUMBERISH.match(value):
+    if not value or (value.isascii() and value.isdigit()) or not _NUMBERISH.match(value):
         return value
     try:
         number = Decimal(value)
@@ -270,6 +269,7 @@ EXPORT_HEADER = (
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset(_FORMULA_START)
 
 
 def neutralize(value: Any) -> str:
@@ -316,9 +316,13 @@ class ExportWriter:
     def write_rows(self, rows: Iterable[Iterable[Any]]) -> None:
         """Write rows given in EXPORT_HEADER order."""
         writerow = self._writer.writerow
+        starts = _FORMULA_CHARS
+        count = 0
         for row in rows:
-            writerow([neutralize(v) for v in row])
-            self.rows += 1
+            # neutralize() inlined: this runs for every field of every exported customer.
+            writerow([("'" + v) if v.__class__ is str and v and v[0] in starts else v for v in row])
+            count += 1
+        self.rows += count
 
     def finish(self) -> tuple[int, str]:
         """Flush what is buffered; return the file's size and SHA-256."""

@@ -61,7 +61,9 @@ class HistoricalProcessor:
         c, i, s = sql.table(Customer), sql.table(PartyIdentification), sql.table(CustomerSync)
         self.q_owner_idents = f"SELECT customer_id, type, value FROM {i} WHERE type IN (%s, %s) AND value IN ({{into}})"
         self.q_owner_syncs = (
-            f"SELECT customer_id, external_id FROM {s} WHERE external_system_id = %s AND external_id IN ({{into}})"
+            # Written as the partial unique index's own condition, so the database uses that index.
+            f"SELECT customer_id, external_id FROM {s} WHERE external_system_id = %s AND NOT (external_id = '') "
+            f"AND external_id IN ({{into}})"
         )
         self.q_by_customer_id = f"SELECT id, customer_id FROM {c} WHERE customer_id IN ({{into}})"
         self.q_idents_of = (

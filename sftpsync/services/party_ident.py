@@ -41,14 +41,17 @@ class PartyIdentProcessor:
         )
         c, i, s, log = sql.table(Customer), sql.table(PartyIdentification), sql.table(CustomerSync), sql.table(SyncLog)
         self.q_customers = f"SELECT id, customer_id FROM {c} WHERE customer_id IN ({{into}})"
-        self.q_owners = f"SELECT customer_id, type, value FROM {i} WHERE value IN ({{into}})"
+        # By type and value, so the (type, value) unique index answers it.
+        self.q_owners = f"SELECT customer_id, type, value FROM {i} WHERE type = %s AND value IN ({{into}})"
         self.q_sys_idents_of = f"SELECT customer_id, value FROM {i} WHERE type = %s AND customer_id IN ({{into}})"
         self.q_syncs_of = (
             f"SELECT customer_id, id, status, external_id FROM {s} WHERE external_system_id = %s "
             f"AND customer_id IN ({{into}})"
         )
         self.q_sync_owners = (
-            f"SELECT customer_id, external_id FROM {s} WHERE external_system_id = %s AND external_id IN ({{into}})"
+            # Written as the partial unique index's own condition, so the database uses that index.
+            f"SELECT customer_id, external_id FROM {s} WHERE external_system_id = %s AND NOT (external_id = '') "
+            f"AND external_id IN ({{into}})"
         )
         self.q_sync_update = (
             f"UPDATE {s} SET status = %s, external_id = %s, last_attempt_at = %s, last_synced_at = %s, "
@@ -67,7 +70,14 @@ class PartyIdentProcessor:
         sys_type = self.sys_type
         pk_of = {cid: pk for pk, cid in sql.select_in(self.q_customers, {r.values["party_id"] for r in rows})}
         values = {r.values["value"] for r in rows}
-        owner = {(t, v): pk for pk, t, v in sql.select_in(self.q_owners, values)}
+        by_type: dict[str, set[str]] = {}
+        for r in rows:
+            by_type.setdefault(r.values["type"], set()).add(r.values["value"])
+        owner = {
+            (t, v): pk
+            for type_, wanted in by_type.items()
+            for pk, t, v in sql.select_in(self.q_owners, wanted, [type_])
+        }
         pks = set(pk_of.values())
         sys_ids: dict[int, set[str]] = {pk: set() for pk in pks}
         for pk, value in sql.select_in(self.q_sys_idents_of, pks, [sys_type]):

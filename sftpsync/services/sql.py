@@ -70,18 +70,17 @@ class RowInserter:
     def __init__(self, model: type[Model], given: Sequence[str]):
         self.model = model
         self.names, self.template = model_columns(model, given)
-        self.positions = [self.names.index(n) for n in given]
+        # One generated tuple expression per row (given values and defaults in column order) is several
+        # times faster than copying a template and assigning into it, which shows at a million rows.
+        given_at = {n: i for i, n in enumerate(given)}
+        parts = [f"r[{given_at[n]}]" if n in given_at else f"d[{i}]" for i, n in enumerate(self.names)]
+        self._build = eval(f"lambda r: ({', '.join(parts)},)", {"d": self.template})  # noqa: S307 (built from indexes)
         columns = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in self.names)
         self.copy_sql = f"COPY {table(model)} ({columns}) FROM STDIN"
         self.insert_sql = f"INSERT INTO {table(model)} ({columns}) VALUES ({', '.join(['%s'] * len(self.names))})"
 
-    def _full(self, rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
-        template, positions = self.template, self.positions
-        for row in rows:
-            full = list(template)
-            for position, value in zip(positions, row, strict=True):
-                full[position] = value
-            yield full
+    def _full(self, rows: Iterable[Sequence[Any]]) -> Iterator[tuple]:
+        return map(self._build, rows)
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
