@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -53,17 +54,15 @@ class FailedRecordAdmin(admin.ModelAdmin):
     """Every failed sync attempt; open ones first and by default, each with a RESYNC button."""
 
     list_display = (
-        "created_at",
+        "when",
         "record",
         "record_type",
-        "external_system",
+        "connector",
         "error_code",
         "error_msg",
-        "trigger",
-        "created_by",
         "resolved",
     )
-    list_display_links = ("created_at",)
+    list_display_links = ("when",)
     list_filter = (QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "created_at", "trigger")
     search_fields = ("=record_id", "=customer__customer_id", "=file_name")
     search_help_text = "Exact customer ID or file name."
@@ -114,9 +113,17 @@ class FailedRecordAdmin(admin.ModelAdmin):
     def has_resync_permission(self, request):
         return can_resync(request)
 
+    @admin.display(description="when", ordering="created_at")
+    def when(self, obj):
+        return f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M}"
+
     @admin.display(description="record", ordering="record_id")
     def record(self, obj):
         return record_link(obj)
+
+    @admin.display(description="connector", ordering="external_system__name")
+    def connector(self, obj):
+        return obj.external_system.name if obj.external_system_id else "—"
 
     @admin.display(description="Error Msg")
     def error_msg(self, obj):

@@ -4,11 +4,9 @@ from django.contrib import admin
 
 from customers.models import SyncLog
 
-from .guidance import ERROR_GUIDANCE
-
 
 class ErrorCodeFilter(admin.SimpleListFilter):
-    """Error codes: the known ones and those among the newest failures (no DISTINCT over the whole log)."""
+    """Error codes of the newest open failures (not a DISTINCT over the whole log, which grows without bound)."""
 
     title = "error code"
     parameter_name = "error_code"
@@ -16,7 +14,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         recent = (
-            SyncLog.objects.filter(outcome=SyncLog.Outcome.FAILED)
+            SyncLog.objects.filter(outcome=SyncLog.Outcome.FAILED, resolved_at__isnull=True)
             .exclude(error_code="")
             .order_by("-created_at")
             .values_list("error_code", flat=True)[: self.recent_rows]
@@ -24,8 +22,7 @@ class ErrorCodeFilter(admin.SimpleListFilter):
         codes = set(recent)
         if self.value():
             codes.add(self.value())
-        seen = sorted(codes) + sorted(set(ERROR_GUIDANCE) - codes)
-        return [(code, code) for code in seen]
+        return [(code, code) for code in sorted(codes)]
 
     def queryset(self, request, queryset):
         if self.value():

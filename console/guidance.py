@@ -25,6 +25,10 @@ ERROR_GUIDANCE: dict[str, str] = {
     "NETWORK_ERROR": "NetSuite could not be reached. RESYNC when the network is back; check the base URL if it lasts.",
     "PARENT_NOT_IN_NETSUITE": "Fix and resync the parent company first, then RESYNC this sub-customer.",
     "BINDING_CONFLICT": "Two portal customers point to the same NetSuite customer: merge or unlink the duplicate.",
+    "MAPPING_MISSING": (
+        "The customer's value has no NetSuite ID in the connection's mappings: add it on the NetSuite connection "
+        "(Mappings) or pick a mapped value on the customer, then RESYNC."
+    ),
     "NO_CONNECTION": "Set up the NetSuite connection (NetSuite REST → NetSuite connections), then RESYNC.",
     "NO_CONNECTOR": "No connector is installed for this system's transport: ask the team to enable it.",
     "NO_FEED": "Set up the export feed for this system (SFTP file exchange → Feeds), then RESYNC.",
