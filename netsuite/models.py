@@ -126,7 +126,11 @@ class NetSuiteConnection(models.Model):
 class RequestSlot(models.Model):
     """One of a connection's concurrency slots; a request holds one while in flight (see limiter.py)."""
 
-    connection = models.ForeignKey(NetSuiteConnection, on_delete=models.CASCADE, related_name="slots")
+    # No database constraint: worker threads claim slots on their own database connections, which must work
+    # even while the connection row is not yet visible to them (created in a transaction still open).
+    connection = models.ForeignKey(
+        NetSuiteConnection, on_delete=models.CASCADE, related_name="slots", db_constraint=False
+    )
     number = models.PositiveSmallIntegerField()
     holder = models.CharField(max_length=64, blank=True, default="")
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -38,7 +38,9 @@ def customer_changed(customer_pk: int | None) -> None:
     if not customer_pk:
         return
     batch = getattr(_local, "batch", None)
-    if batch is None or batch.done:
+    pending = transaction.get_connection().run_on_commit
+    # A batch whose transaction rolled back is no longer awaiting a commit: start afresh.
+    if batch is None or batch.done or not any(func == batch.flush for _sids, func, _robust in pending):
         batch = _local.batch = _Batch()
     batch.pks.add(customer_pk)
     transaction.on_commit(batch.flush)

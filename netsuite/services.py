@@ -63,6 +63,7 @@ NO_CONNECTION = "NO_CONNECTION"
 # Re-read this much before the last pull's start, for clock differences between the portal and NetSuite.
 PULL_OVERLAP = timedelta(minutes=2)
 PULL_PAGE_SIZE = 1000
+FINISH_BATCH = 1  # a longer write transaction would hold back the limiter's slot updates on SQLite
 
 
 def client_for(*, connection: NetSuiteConnection, **config_changes: Any) -> NetSuiteClient:
@@ -230,9 +231,21 @@ class _Push:
         for group in _levels(pks, parents, set(pks)):
             prepared = self._prepare_all(group)
             share = self.connection.concurrency_share
-            for item, result, error in run_in_threads(prepared, self._write, workers=share, backlog=share * 3):
-                self._finish(item, result, error)
+            done: list[tuple] = []
+            for outcome in run_in_threads(prepared, self._write, workers=share, backlog=share * 4):
+                done.append(outcome)
+                if len(done) >= FINISH_BATCH:
+                    self._finish_batch(done)
+                    done = []
+            self._finish_batch(done)
         return self.report
+
+    def _finish_batch(self, done: list[tuple]) -> None:
+        # One transaction for a few results (each in its own savepoint) keeps this thread quick to hand
+        # out more work; a crash before it commits only means those customers are sent again, safely.
+        with transaction.atomic():
+            for item, result, error in done:
+                self._finish(item, result, error)
 
     # load → skip → validate → map
     def _prepare_all(self, pks: list[int]) -> Iterator[_Prepared]:

@@ -89,3 +89,16 @@ def test_the_queued_task_waits_for_the_first_pull(pushing, make_customer, netsui
     message = tasks.push_changed_customers(customer_pks=[customer.pk])
     assert "pulled once" in message
     assert netsuite_sandbox.stats["total_requests"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_change_is_not_pushed_with_the_next_one(pushing, make_customer, queued):
+    first, second = make_customer(), make_customer()
+    queued.clear()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        first.save()
+        raise RuntimeError("rolled back")
+    with transaction.atomic():
+        second.save()
+        Address.objects.filter(customer=second).first().save()
+    assert [call["customer_pks"] for call in queued] == [[second.pk]]
