@@ -9,6 +9,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from console.admin import record_link
 from console.filters import ErrorCodeFilter
+from integration_portal.paginator import CappedCountPaginator
 
 from .models import (
     Address,
@@ -195,6 +196,8 @@ class CustomerAdmin(ImportExportModelAdmin):
     search_help_text = "Name, email, portal customer ID, NetSuite internal ID or Shopify customer ID."
     list_per_page = 50
     show_full_result_count = False
+    # COUNT(*) over a million customers on every page view grows with the table; stop counting at 10,000.
+    paginator = CappedCountPaginator
     raw_id_fields = ("parent",)
     readonly_fields = ("export_problems", "created_at", "modified_at")
     fieldsets = (
@@ -362,6 +365,7 @@ class SyncLogAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer",)
     list_select_related = ("external_system", "created_by")
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def has_add_permission(self, request):
         return False

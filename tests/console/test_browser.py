@@ -35,6 +35,20 @@ SANDBOX_MAPPINGS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _close_request_connections() -> Iterator[None]:
+    """Close each live-server request thread's connection at the end of its request (no CONN_MAX_AGE reuse).
+
+    Otherwise the threads' idle PostgreSQL sessions keep the test database from being dropped.
+    """
+    from django.db import connections
+
+    saved = connections.settings["default"].get("CONN_MAX_AGE", 0)
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+    yield
+    connections.settings["default"]["CONN_MAX_AGE"] = saved
+
+
 @pytest.fixture
 def browser() -> Iterator:
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-dev.txt)")
