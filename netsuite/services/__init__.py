@@ -1,0 +1,61 @@
+"""Pushing customers to NetSuite over REST, pulling them back, and what the orders endpoint asks.
+
+One module per subdomain: ``push`` (upserts, parents first, bind and log), ``events`` (a saved change
+queues a push), ``pull`` (watermark and keyset pages), ``orders`` (is a customer in NetSuite yet),
+``connection`` (Test connection); ``common`` and ``threads`` hold what they share.
+"""
+
+from .common import (
+    NO_CONNECTION,
+    OPERATION_PULL,
+    OPERATION_UPDATE,
+    OPERATION_UPSERT,
+    PARENT_NOT_IN_NETSUITE,
+    client_for,
+)
+from .connection import ConnectionCheck, connection_test
+from .events import customers_enqueue_push, customers_mark_changed, customers_push_changed
+from .orders import Presence, customer_ensure_in_netsuite, customer_presence
+from .pull import (
+    CUSTOMER_PULL_FIELDS,
+    PULL_COLUMNS,
+    PULL_OVERLAP,
+    PULL_PAGE_SIZE,
+    PullReport,
+    customers_pull,
+    pull_query,
+    suiteql_timestamp,
+)
+from .push import PushReport, customers_push, customers_push_handler, customers_push_scheduled, push_refusal
+from .threads import run_in_threads
+
+__all__ = [
+    "CUSTOMER_PULL_FIELDS",
+    "NO_CONNECTION",
+    "OPERATION_PULL",
+    "OPERATION_UPDATE",
+    "OPERATION_UPSERT",
+    "PARENT_NOT_IN_NETSUITE",
+    "PULL_COLUMNS",
+    "PULL_OVERLAP",
+    "PULL_PAGE_SIZE",
+    "ConnectionCheck",
+    "Presence",
+    "PullReport",
+    "PushReport",
+    "client_for",
+    "connection_test",
+    "customer_ensure_in_netsuite",
+    "customer_presence",
+    "customers_enqueue_push",
+    "customers_mark_changed",
+    "customers_pull",
+    "customers_push",
+    "customers_push_changed",
+    "customers_push_handler",
+    "customers_push_scheduled",
+    "pull_query",
+    "push_refusal",
+    "run_in_threads",
+    "suiteql_timestamp",
+]

@@ -1,0 +1,33 @@
+"""What the push, the pull and the orders endpoint share: operation names, the client, failure logs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from customers.models import (
+    Customer,
+    SyncLog,
+)
+
+from ..client import NetSuiteClient
+from ..limiter import limiter_for
+from ..models import NetSuiteConnection
+
+OPERATION_UPSERT = "rest upsert"
+OPERATION_UPDATE = "rest update"
+OPERATION_PULL = "rest pull"
+PARENT_NOT_IN_NETSUITE = "PARENT_NOT_IN_NETSUITE"
+NO_CONNECTION = "NO_CONNECTION"
+
+
+def client_for(*, connection: NetSuiteConnection, **config_changes: Any) -> NetSuiteClient:
+    """Return a client for the connection, limited to its concurrency share across all processes."""
+    config = connection.client_config()
+    if config_changes:
+        config = replace(config, **config_changes)
+    return NetSuiteClient(config, limiter=limiter_for(connection=connection))
+
+
+def record_type(customer: Customer) -> str:
+    return SyncLog.RecordType.COMPANY if customer.party_type == Customer.PartyType.COMPANY else "customer"

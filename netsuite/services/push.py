@@ -1,0 +1,356 @@
+"""Pushing customers to NetSuite over REST and pulling them back, as one sync shape per record.
+
+Push, per customer: load → skip if nothing to do → validate → map → write (``PUT eid:``, or ``PATCH`` by
+internal ID once linked) → bind the internal ID → log the attempt. Requests run in worker threads, at most
+the connection's concurrency share at once; every database write happens in the calling thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+
+from customers.dispatch import SyncResult
+from customers.models import (
+    Customer,
+    CustomerSync,
+    ExternalSystem,
+    SyncLog,
+)
+from customers.services import (
+    IdentificationConflict,
+    customer_sync_record_error,
+    customer_sync_record_success,
+    customer_validate_for_export,
+    identification_add,
+    synclog_record,
+)
+from jobs.services import JobRefused
+
+from .. import selectors
+from ..client import NetSuiteClient, NetSuiteError, WriteResult
+from ..mapping import (
+    MappingError,
+    Mappings,
+    customer_to_netsuite,
+)
+from ..models import NetSuiteConnection
+from .common import NO_CONNECTION, OPERATION_UPDATE, OPERATION_UPSERT, PARENT_NOT_IN_NETSUITE, client_for, record_type
+from .threads import run_in_threads
+
+logger = logging.getLogger(__name__)
+
+
+FINISH_BATCH = 1  # a longer write transaction would hold back the limiter's slot updates on SQLite
+
+
+@dataclass
+class _Prepared:
+    customer: Customer
+    sync: CustomerSync
+    internal_id: str
+    body: dict
+
+
+@dataclass
+class PushReport:
+    """What a push came to: results by customer primary key, in the order they finished."""
+
+    results: dict[int, SyncResult] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> int:
+        return sum(1 for r in self.results.values() if r.ok)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results.values() if not r.ok)
+
+    def summary(self) -> str:
+        return f"{self.succeeded} customer(s) sent to NetSuite, {self.failed} failed."
+
+
+def _with_unbound_parents(*, external_system: ExternalSystem, customer_pks: Iterable[int]) -> tuple[list[int], dict]:
+    """Add every parent company not yet in NetSuite (and its parents); return pks and their parent pks."""
+    parents: dict[int, int | None] = {}
+    wanted = list(dict.fromkeys(customer_pks))
+    todo = wanted
+    while todo:
+        rows = dict(Customer.objects.filter(pk__in=todo).values_list("pk", "parent_id"))
+        parents.update(rows)
+        parent_pks = {p for p in rows.values() if p and p not in parents}
+        if not parent_pks:
+            break
+        bound = selectors.bound_internal_ids(external_system=external_system, customer_pks=list(parent_pks))
+        todo = [p for p in parent_pks if p not in bound]
+        for p in parent_pks:
+            if p in bound:
+                parents.setdefault(p, None)
+        wanted += todo
+    return [pk for pk in wanted if pk in parents], parents
+
+
+def _levels(pks: list[int], parents: dict[int, int | None], included: set[int]) -> list[list[int]]:
+    """Group customers so that each parent company is in an earlier group than its sub-customers."""
+    depth: dict[int, int] = {}
+
+    def level(pk: int, seen: tuple = ()) -> int:
+        if pk in depth:
+            return depth[pk]
+        parent = parents.get(pk)
+        result = 0 if (not parent or parent not in included or parent in seen) else level(parent, (*seen, pk)) + 1
+        depth[pk] = result
+        return result
+
+    groups: dict[int, list[int]] = {}
+    for pk in pks:
+        groups.setdefault(level(pk), []).append(pk)
+    return [groups[k] for k in sorted(groups)]
+
+
+class _Push:
+    """One push run over a set of customers for one connection."""
+
+    def __init__(self, *, connection, trigger, user, progress, client, skip_synced):
+        self.connection = connection
+        self.system = connection.external_system
+        self.trigger = trigger
+        self.user = user
+        self.progress = progress
+        self.client = client or client_for(connection=connection)
+        self.skip_synced = skip_synced
+        self.mappings = Mappings.from_json(connection.mappings)
+        self.defaults = connection.defaults or {}
+        self.report = PushReport()
+        self.internal_ids: dict[int, str] = {}
+        self.requested: set[int] = set()
+
+    def run(self, customer_pks: Iterable[int]) -> PushReport:
+        requested = list(dict.fromkeys(customer_pks))
+        self.requested = set(requested)
+        pks, parents = _with_unbound_parents(external_system=self.system, customer_pks=requested)
+        self.parents = parents
+        self.internal_ids = selectors.bound_internal_ids(external_system=self.system, customer_pks=list(parents))
+        if self.progress is not None and len(pks) != len(requested):
+            self.progress.set_total((self.progress.run.rows_total or len(requested)) + len(pks) - len(requested))
+        for group in _levels(pks, parents, set(pks)):
+            prepared = self._prepare_all(group)
+            share = self.connection.concurrency_share
+            done: list[tuple] = []
+            for outcome in run_in_threads(prepared, self._write, workers=share, backlog=share * 4):
+                done.append(outcome)
+                if len(done) >= FINISH_BATCH:
+                    self._finish_batch(done)
+                    done = []
+            self._finish_batch(done)
+        return self.report
+
+    def _finish_batch(self, done: list[tuple]) -> None:
+        # One transaction for a few results (each in its own savepoint) keeps this thread quick to hand
+        # out more work; a crash before it commits only means those customers are sent again, safely.
+        with transaction.atomic():
+            for item, result, error in done:
+                self._finish(item, result, error)
+
+    # load → skip → validate → map
+    def _prepare_all(self, pks: list[int]) -> Iterator[_Prepared]:
+        size = max(1, self.connection.batch_size)
+        for start in range(0, len(pks), size):
+            chunk = pks[start : start + size]
+            customers = Customer.objects.filter(pk__in=chunk).prefetch_related(
+                "addresses",
+                "contacts",
+                Prefetch("syncs", queryset=CustomerSync.objects.filter(external_system=self.system)),
+            )
+            by_pk = {c.pk: c for c in customers}
+            for pk in chunk:
+                customer = by_pk.get(pk)
+                if customer is not None:
+                    prepared = self._prepare(customer)
+                    if prepared is not None:
+                        yield prepared
+
+    def _prepare(self, customer: Customer) -> _Prepared | None:
+        syncs = list(customer.syncs.all())
+        sync = syncs[0] if syncs else None
+        internal_id = self.internal_ids.get(customer.pk, "")
+        if (
+            self.skip_synced
+            and sync is not None
+            and internal_id
+            and sync.status == CustomerSync.Status.SYNCED
+            and sync.last_synced_at
+            and customer.modified_at <= sync.last_synced_at
+        ):
+            self._record(customer, sync, SyncResult(customer, ok=True, status=sync.status, external_id=internal_id))
+            return None
+        problems = customer_validate_for_export(customer=customer, external_system=self.system)
+        if problems:
+            code = problems[0].code if len(problems) == 1 else "VALIDATION_FAILED"
+            message = f"Not sent to NetSuite: {'; '.join(p.message for p in problems)}."
+            return self._fail(customer, sync, code, message)
+        parent_id = ""
+        if customer.parent_id:
+            parent_id = self.internal_ids.get(customer.parent_id, "")
+            if not parent_id:
+                parent = Customer.objects.filter(pk=customer.parent_id).values_list("customer_id", flat=True).first()
+                reason = self.report.results.get(customer.parent_id)
+                why = f": {reason.message}" if reason and reason.message else "."
+                return self._fail(
+                    customer,
+                    sync,
+                    PARENT_NOT_IN_NETSUITE,
+                    f"Not sent to NetSuite: its parent company {parent} is not in NetSuite yet and could not be "
+                    f"sent{why} Fix the parent company, then resync both.",
+                )
+        try:
+            body = customer_to_netsuite(
+                customer,
+                list(customer.addresses.all()),
+                list(customer.contacts.all()),
+                self.mappings,
+                self.defaults,
+                parent_internal_id=parent_id or None,
+            )
+        except MappingError as exc:
+            return self._fail(customer, sync, MappingError.code, f"Not sent to NetSuite: {exc}.")
+        return _Prepared(customer=customer, sync=sync, internal_id=internal_id, body=body)
+
+    # write (in a worker thread: HTTP only, no database)
+    def _write(self, item: _Prepared) -> WriteResult:
+        if item.internal_id:
+            return self.client.update_customer(item.internal_id, item.body)
+        return self.client.upsert_customer(item.customer.customer_id, item.body)
+
+    # bind → log
+    def _finish(self, item: _Prepared, result: WriteResult | None, error: BaseException | None) -> None:
+        customer, sync = item.customer, item.sync
+        operation = OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT
+        if error is not None:
+            if isinstance(error, NetSuiteError):
+                code, message = error.code, error.message
+            else:
+                logger.exception("Unexpected error pushing customer %s", customer.customer_id, exc_info=error)
+                code, message = "UNEXPECTED_ERROR", f"Unexpected error ({type(error).__name__}: {error})."
+            self._fail(customer, sync, code, f"NetSuite push failed: {message}", operation=operation)
+            return
+        internal_id = result.internal_id
+        try:
+            with transaction.atomic():
+                identification_add(customer=customer, type=self.system.identification_type, value=internal_id)
+                customer_sync_record_success(sync=sync, external_id=internal_id)
+                synclog_record(
+                    record_type=record_type(customer),
+                    record_id=customer.customer_id,
+                    customer=customer,
+                    external_system=self.system,
+                    operation=operation,
+                    trigger=self.trigger,
+                    outcome=SyncLog.Outcome.SUCCESS,
+                    message=f"In NetSuite as internal ID {internal_id}.",
+                    user=self.user,
+                )
+        except (IdentificationConflict, IntegrityError) as exc:
+            sync.refresh_from_db()
+            message = (
+                f"NetSuite answered with internal ID {internal_id}, but it is already linked to another customer "
+                f"({exc}). Check for a duplicate customer in the portal and merge or unlink it."
+            )
+            self._fail(customer, sync, "BINDING_CONFLICT", message, operation=operation)
+            return
+        self.internal_ids[customer.pk] = internal_id
+        self._record(customer, sync, SyncResult(customer, ok=True, status=sync.status, external_id=internal_id))
+
+    def _fail(self, customer, sync, code, message, *, operation=OPERATION_UPSERT) -> None:
+        with transaction.atomic():
+            if sync is not None:
+                customer_sync_record_error(sync=sync, code=code, message=message)
+            synclog_record(
+                record_type=record_type(customer),
+                record_id=customer.customer_id,
+                customer=customer,
+                external_system=self.system,
+                operation=operation,
+                trigger=self.trigger,
+                outcome=SyncLog.Outcome.FAILED,
+                error_code=code[:60],
+                message=message,
+                user=self.user,
+            )
+        self._record(
+            customer,
+            sync,
+            SyncResult(customer, ok=False, status=CustomerSync.Status.ERROR, message=message, error_code=code),
+        )
+        return None
+
+    def _record(self, customer, sync, result: SyncResult) -> None:
+        self.report.results[customer.pk] = result
+        if self.progress is not None:
+            self.progress.advance(1, failed=0 if result.ok else 1)
+
+
+def customers_push(
+    *,
+    connection: NetSuiteConnection,
+    customer_pks: Iterable[int],
+    trigger: str,
+    user=None,
+    progress=None,
+    client: NetSuiteClient | None = None,
+    skip_synced: bool = False,
+) -> PushReport:
+    """Send customers to NetSuite (parent companies not yet there first); bind and log each one."""
+    push = _Push(
+        connection=connection, trigger=trigger, user=user, progress=progress, client=client, skip_synced=skip_synced
+    )
+    return push.run(customer_pks)
+
+
+def push_refusal(*, connection: NetSuiteConnection) -> str:
+    """Say why automatic pushes must wait, or return '' when they may run."""
+    system = connection.external_system
+    if not connection.is_active or not system.is_active:
+        return f"The NetSuite connection {system.name} is switched off."
+    if not connection.has_credentials:
+        return f"The NetSuite connection {system.name} has no credentials yet: enter them in the admin."
+    if system.historical_import_completed_at is None:
+        return (
+            f"Customers are not pushed to {system.name} until NetSuite's existing customers have been pulled once "
+            "(otherwise NetSuite gets duplicates). Run `manage.py pull_customers` (or the pull_customers job) "
+            "and let it finish, or complete the historical import."
+        )
+    return ""
+
+
+def customers_push_scheduled(*, connection: NetSuiteConnection, trigger: str, user=None, progress=None) -> PushReport:
+    """Send the pending and changed customers of the connection; refuse before the first complete pull."""
+    refusal = push_refusal(connection=connection)
+    if refusal:
+        raise JobRefused(refusal)
+    pks = selectors.customer_pks_due_for_push(external_system=connection.external_system)
+    if progress is not None:
+        progress.set_total(len(pks))
+    report = customers_push(connection=connection, customer_pks=pks, trigger=trigger, user=user, progress=progress)
+    if progress is not None:
+        progress.note(report.summary())
+    return report
+
+
+def customers_push_handler(*, customers, external_system: ExternalSystem, trigger: str, user=None) -> list[SyncResult]:
+    """Dispatch handler for transport "rest": send the given customers now, one result each."""
+    connection = selectors.connection_for_system(external_system=external_system)
+    if connection is None or not connection.has_credentials:
+        message = (
+            f"{external_system.name} has no NetSuite REST connection with credentials: add one under "
+            "NetSuite REST → NetSuite connections."
+        )
+        return [SyncResult(c, ok=False, status="error", message=message, error_code=NO_CONNECTION) for c in customers]
+    report = customers_push(connection=connection, customer_pks=[c.pk for c in customers], trigger=trigger, user=user)
+    return [
+        report.results.get(c.pk) or SyncResult(c, ok=False, status="error", message="Not attempted.") for c in customers
+    ]

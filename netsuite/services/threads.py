@@ -1,0 +1,99 @@
+"""Running NetSuite requests in worker threads while the calling thread does the database work."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db import connections
+
+_STOP = object()
+
+
+def run_in_threads(
+    items: Iterator[Any], work: Callable[[Any], Any], *, workers: int, backlog: int
+) -> Iterator[tuple[Any, Any, BaseException | None]]:
+    """Run ``work(item)`` in ``workers`` threads; yield (item, result, error) in the caller's thread.
+
+    Items are drawn lazily, keeping at most ``backlog`` handed out, so the caller can prepare the next
+    ones (database reads) and record finished ones (database writes) while requests are in flight.
+    """
+    todo: queue.Queue = queue.Queue()
+    done: queue.Queue = queue.Queue()
+
+    def worker() -> None:
+        try:
+            while (item := todo.get()) is not _STOP:
+                try:
+                    done.put((item, work(item), None))
+                except BaseException as exc:
+                    done.put((item, None, exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, name=f"netsuite-{n}", daemon=True) for n in range(max(1, workers))]
+    for thread in threads:
+        thread.start()
+    outstanding, exhausted = 0, False
+    try:
+        while True:
+            while not exhausted and outstanding < backlog:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    exhausted = True
+                    break
+                todo.put(item)
+                outstanding += 1
+            if not outstanding:
+                return
+            yield done.get()
+            outstanding -= 1
+    finally:
+        # Drop what was not started yet (the caller stopped early), then let the workers finish.
+        while True:
+            try:
+                todo.get_nowait()
+            except queue.Empty:
+                break
+        for _ in threads:
+            todo.put(_STOP)
+        for thread in threads:
+            thread.join()
+
+
+def prefetch_pages(pages: Iterator, depth: int = 2) -> Iterator:
+    """Fetch the next pages in a thread while the caller writes the current one."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        buffer.put(("page", page), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(("end", None))
+        except BaseException as exc:
+            buffer.put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="netsuite-pull", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=60)
