@@ -23,6 +23,16 @@ from customers.services import (
 FAKE = "fake"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_dashboard_counts() -> Iterator[None]:
+    """Start each test with the dashboard's cached counts gone (the cache outlives a test's database)."""
+    from console.selectors import dashboard_counts_forget
+
+    dashboard_counts_forget()
+    yield
+    dashboard_counts_forget()
+
+
 def fake_handler(*, customers, external_system, trigger, user=None) -> list[SyncResult]:
     """Stand in for a connector: a customer valid for export is accepted, as NetSuite would; logs like one."""
     results = []
