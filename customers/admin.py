@@ -9,6 +9,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from console.admin import record_link
 from console.filters import ErrorCodeFilter
+from integration_portal.loose_scan import distinct_indexed_values
 from integration_portal.paginator import CappedCountPaginator
 
 from .models import (
@@ -86,8 +87,8 @@ class SubsidiaryFilter(admin.SimpleListFilter):
     parameter_name = "subsidiary"
 
     def lookups(self, request, model_admin):
-        values = Customer.objects.exclude(subsidiary="").values_list("subsidiary", flat=True).distinct()
-        return [(v, v) for v in values.order_by("subsidiary")[:50]]
+        # Not SELECT DISTINCT: at a million customers it reads them all (160 ms on PostgreSQL) on every page view.
+        return [(v, v) for v in distinct_indexed_values(Customer, "subsidiary", limit=50)]
 
     def queryset(self, request, queryset):
         if self.value():
