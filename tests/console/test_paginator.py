@@ -26,3 +26,13 @@ def test_changelist_says_more_than_the_cap(admin_client, make_customer, monkeypa
     monkeypatch.setattr(CappedCountPaginator, "cap", 2)
     page = admin_client.get(reverse("admin:customers_customer_changelist")).content.decode()
     assert "More than 2 customers: use the filters or search to narrow them down." in page
+
+
+@pytest.mark.django_db
+def test_distinct_indexed_values_walks_each_value_once(make_customer):
+    from integration_portal.loose_scan import distinct_indexed_values
+
+    for subsidiary in ("US Retail", "", "EU Wholesale", "US Retail", "Parent Company"):
+        make_customer(subsidiary=subsidiary)
+    assert distinct_indexed_values(Customer, "subsidiary") == ["EU Wholesale", "Parent Company", "US Retail"]
+    assert distinct_indexed_values(Customer, "subsidiary", limit=2) == ["EU Wholesale", "Parent Company"]
