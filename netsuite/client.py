@@ -344,17 +344,14 @@ class NetSuiteClient:
             all_headers["Content-Type"] = "application/json"
         host = url.split("/")[2] if "//" in url else url
         try:
+            # Sign and prepare before taking a slot: the slot is held only while the request is on the wire.
+            session = self.session
+            prepared = session.prepare_request(
+                requests.Request(method, url, params=params, data=data, headers=all_headers, auth=self._auth)
+            )
+            send_settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
             with self.limiter.slot():
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=all_headers,
-                    auth=self._auth,
-                    timeout=self.config.timeout,
-                    allow_redirects=False,
-                )
+                response = session.send(prepared, timeout=self.config.timeout, allow_redirects=False, **send_settings)
                 # Read the body inside the slot: the request is in flight until its answer has arrived.
                 _ = response.content
         except requests.exceptions.SSLError as exc:

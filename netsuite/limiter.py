@@ -9,6 +9,10 @@ on SQLite (one writer at a time) as on PostgreSQL (the second UPDATE re-reads th
 
 Inside a process a semaphore of the same size comes first, so threads of one push wait on each other
 without polling the database.
+
+A run that sends many requests (a push, a pull) holds its slots as a ``LeasedSlots`` pool instead: it
+claims up to its share once, renews the lease while it works and gives the slots back at the end (or they
+expire if its process dies), so no database write stands between two requests.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection as db_connection
+from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
 
+from .client import NetSuiteError
 from .models import NetSuiteConnection, RequestSlot
 
 _semaphores: dict[tuple[int, int], threading.BoundedSemaphore] = {}
@@ -49,8 +56,18 @@ class ProcessLimiter:
         return self._semaphore
 
 
-class SlotWaitTimeout(Exception):
+class SlotWaitTimeout(NetSuiteError):
     """No request slot became free in time."""
+
+    def __init__(self, message: str):
+        super().__init__("NO_REQUEST_SLOT", message)
+
+
+def _wait_message(seconds: float) -> str:
+    return (
+        f"No NetSuite request slot became free in {seconds:g} seconds: other workers hold the connection's whole "
+        "concurrency share."
+    )
 
 
 class DatabaseLimiter:
@@ -79,10 +96,10 @@ class DatabaseLimiter:
             Q(holder="") | Q(expires_at__lt=now)
         )
 
-    def try_acquire(self) -> tuple[int, str] | None:
+    def try_acquire(self, token: str = "") -> tuple[int, str] | None:
         """Claim a free slot now; return (slot id, holder token), or None when all are taken."""
         self._ensure_rows()
-        token = uuid.uuid4().hex
+        token = token or uuid.uuid4().hex
         now = timezone.now()
         candidates = list(self._free(now).values_list("pk", flat=True))
         random.shuffle(candidates)
@@ -102,10 +119,7 @@ class DatabaseLimiter:
             if claimed:
                 return claimed
             if time.monotonic() > deadline:
-                raise SlotWaitTimeout(
-                    f"No NetSuite request slot became free in {self.max_wait_seconds:g} seconds: other workers "
-                    "hold the connection's whole concurrency share."
-                )
+                raise SlotWaitTimeout(_wait_message(self.max_wait_seconds))
             time.sleep(wait * random.uniform(0.5, 1.5))
             wait = min(wait * 2, 0.2)
 
@@ -119,10 +133,177 @@ class DatabaseLimiter:
                 self.release(pk, token)
 
 
+class LeasedSlots:
+    """Up to ``wanted`` slots of a connection held by one run, for every request the run sends.
+
+    One thread of its own, on its own database connection, claims the slots (waiting for the first), renews
+    their lease every third of it, claims more while it holds fewer than wanted, and frees them on
+    ``close()``. Requests only take a permit from an in-process semaphore. A request starts only while the
+    lease is sure to outlive it (renewed less than ``lease - request timeout`` ago), so a stalled renewal
+    can never let another process take a slot that is still in use.
+    """
+
+    GROW_EVERY = 0.5
+
+    def __init__(
+        self,
+        *,
+        connection_id: int,
+        share: int,
+        wanted: int,
+        lease_seconds: float,
+        request_seconds: float,
+        max_wait_seconds: float = 600.0,
+    ) -> None:
+        self._db = DatabaseLimiter(
+            connection_id=connection_id, share=share, lease_seconds=lease_seconds, max_wait_seconds=max_wait_seconds
+        )
+        self.wanted = max(1, min(wanted, self._db.share))
+        self.token = uuid.uuid4().hex
+        self._usable = max(1.0, lease_seconds - request_seconds - 1)
+        self._renew_every = self._usable / 3
+        self._permits = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._held = 0
+        self._debt = 0  # permits to swallow as requests end, after slots were lost
+        self._valid_until = 0.0
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def open(self) -> LeasedSlots:
+        """Claim the first slot (waiting as long as ``max_wait_seconds``) and as many more as are free."""
+        self._thread = threading.Thread(target=self._run, name="netsuite-slots", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self.close()
+            raise self._error
+        return self
+
+    def close(self) -> None:
+        """Give every slot back."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> LeasedSlots:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        while not self._permits.acquire(timeout=0.5):
+            self._raise_if_broken()
+        try:
+            while time.monotonic() >= self._valid_until:
+                # The renewal is late (the database was busy): wait rather than outlive the lease.
+                self._raise_if_broken()
+                time.sleep(0.05)
+            yield
+        finally:
+            with self._lock:
+                if self._debt:
+                    self._debt -= 1
+                else:
+                    self._permits.release()
+
+    def _raise_if_broken(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._stop.is_set():
+            raise SlotWaitTimeout("The NetSuite request slots of this run were given back already.")
+
+    # -- the slots' own thread --
+
+    def _add(self, count: int) -> None:
+        with self._lock:
+            self._held += count
+        for _ in range(count):
+            self._permits.release()
+
+    def _claim(self, started: float) -> None:
+        while self._held < self.wanted and self._db.try_acquire(self.token):
+            self._add(1)
+            if self._held == 1:
+                self._valid_until = started + self._usable
+
+    def _renew(self) -> None:
+        started = time.monotonic()
+        kept = RequestSlot.objects.filter(connection_id=self._db.connection_id, holder=self.token).update(
+            expires_at=timezone.now() + self._db.lease
+        )
+        with self._lock:
+            lost = self._held - kept
+            if lost > 0:
+                # Another process took slots whose lease ran out: use fewer from now on.
+                self._held = kept
+                for _ in range(lost):
+                    if not self._permits.acquire(blocking=False):
+                        self._debt += 1
+        self._valid_until = started + self._usable
+
+    def _run(self) -> None:
+        try:
+            deadline = time.monotonic() + self._db.max_wait_seconds
+            wait = 0.005
+            while not self._held:
+                self._claim(time.monotonic())
+                if self._held:
+                    break
+                if time.monotonic() > deadline:
+                    raise SlotWaitTimeout(_wait_message(self._db.max_wait_seconds))
+                if self._stop.wait(wait * random.uniform(0.5, 1.5)):
+                    return
+                wait = min(wait * 2, 0.2)
+            self._ready.set()
+            renewed = time.monotonic()
+            while not self._stop.wait(self.GROW_EVERY if self._held < self.wanted else self._renew_every / 4):
+                if time.monotonic() - renewed >= self._renew_every:
+                    renewed = time.monotonic()
+                    self._renew()
+                if self._held < self.wanted:
+                    self._claim(time.monotonic())
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            try:
+                RequestSlot.objects.filter(connection_id=self._db.connection_id, holder=self.token).update(
+                    holder="", expires_at=None
+                )
+            finally:
+                self._ready.set()
+                connections.close_all()
+
+
 def database_is_process_private() -> bool:
     """Tell whether the database lives in this process only (in-memory SQLite, as in tests)."""
     name = str(db_connection.settings_dict.get("NAME") or "")
     return db_connection.vendor == "sqlite" and (name == ":memory:" or "mode=memory" in name)
+
+
+@contextmanager
+def slots_for_run(*, connection: NetSuiteConnection, wanted: int | None = None) -> Iterator[Any]:
+    """Hold up to ``wanted`` (default: the whole share) of the connection's slots for one run's requests."""
+    if database_is_process_private():
+        yield limiter_for(connection=connection)
+        return
+    with LeasedSlots(
+        connection_id=connection.pk,
+        share=connection.concurrency_share,
+        wanted=wanted or connection.concurrency_share,
+        lease_seconds=connection.request_timeout + 30,
+        request_seconds=connection.request_timeout,
+    ) as slots:
+        yield slots
 
 
 def limiter_for(*, connection: NetSuiteConnection):

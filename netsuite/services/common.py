@@ -10,7 +10,7 @@ from customers.models import (
     SyncLog,
 )
 
-from ..client import NetSuiteClient
+from ..client import Limiter, NetSuiteClient
 from ..limiter import limiter_for
 from ..models import NetSuiteConnection
 
@@ -21,12 +21,18 @@ PARENT_NOT_IN_NETSUITE = "PARENT_NOT_IN_NETSUITE"
 NO_CONNECTION = "NO_CONNECTION"
 
 
-def client_for(*, connection: NetSuiteConnection, **config_changes: Any) -> NetSuiteClient:
-    """Return a client for the connection, limited to its concurrency share across all processes."""
+def client_for(
+    *, connection: NetSuiteConnection, limiter: Limiter | None = None, **config_changes: Any
+) -> NetSuiteClient:
+    """Return a client for the connection, limited to its concurrency share across all processes.
+
+    Pass the ``limiter`` of ``slots_for_run`` when a run sends many requests; without it each request
+    claims and frees a slot on its own.
+    """
     config = connection.client_config()
     if config_changes:
         config = replace(config, **config_changes)
-    return NetSuiteClient(config, limiter=limiter_for(connection=connection))
+    return NetSuiteClient(config, limiter=limiter or limiter_for(connection=connection))
 
 
 def record_type(customer: Customer) -> str:

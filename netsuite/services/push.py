@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from itertools import chain
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Case, Prefetch, Value, When
+from django.utils import timezone
 
 from customers.dispatch import SyncResult
 from customers.models import (
     Customer,
     CustomerSync,
     ExternalSystem,
+    PartyIdentification,
     SyncLog,
 )
 from customers.services import (
@@ -29,10 +33,12 @@ from customers.services import (
     identification_add,
     synclog_record,
 )
+from integration_portal.bulk import db_value, insert_rows
 from jobs.services import JobRefused
 
 from .. import selectors
 from ..client import NetSuiteClient, NetSuiteError, WriteResult
+from ..limiter import slots_for_run
 from ..mapping import (
     MappingError,
     Mappings,
@@ -45,7 +51,24 @@ from .threads import run_in_threads
 logger = logging.getLogger(__name__)
 
 
-FINISH_BATCH = 1  # a longer write transaction would hold back the limiter's slot updates on SQLite
+# Results written in one transaction at most; prepared customers handed out ahead, per request slot.
+FINISH_BATCH = 50
+FINISH_LINGER = 0.1  # seconds to gather results for one transaction (each costs this thread the GIL a while)
+BACKLOG_PER_SLOT = 20
+SYNCLOG_COLUMNS = (
+    "record_type",
+    "record_id",
+    "customer_id",
+    "external_system_id",
+    "operation",
+    "trigger",
+    "outcome",
+    "error_code",
+    "message",
+    "file_name",
+    "created_at",
+    "created_by_id",
+)
 
 
 @dataclass
@@ -121,7 +144,7 @@ class _Push:
         self.trigger = trigger
         self.user = user
         self.progress = progress
-        self.client = client or client_for(connection=connection)
+        self.client = client
         self.skip_synced = skip_synced
         self.mappings = Mappings.from_json(connection.mappings)
         self.defaults = connection.defaults or {}
@@ -137,24 +160,128 @@ class _Push:
         self.internal_ids = selectors.bound_internal_ids(external_system=self.system, customer_pks=list(parents))
         if self.progress is not None and len(pks) != len(requested):
             self.progress.set_total((self.progress.run.rows_total or len(requested)) + len(pks) - len(requested))
-        for group in _levels(pks, parents, set(pks)):
-            prepared = self._prepare_all(group)
-            share = self.connection.concurrency_share
-            done: list[tuple] = []
-            for outcome in run_in_threads(prepared, self._write, workers=share, backlog=share * 4):
-                done.append(outcome)
-                if len(done) >= FINISH_BATCH:
+        share = self.connection.concurrency_share
+        with ExitStack() as slots:
+            # Parent companies first: each level starts once the one above it is bound.
+            for group in _levels(pks, parents, set(pks)):
+                prepared = self._prepare_all(group)
+                first = next(prepared, None)
+                if first is None:
+                    continue
+                if self.client is None:
+                    # Claimed once for the whole run (only when there is something to send): no database
+                    # write per request, so the requests never wait behind this thread's writes.
+                    limiter = slots.enter_context(slots_for_run(connection=self.connection))
+                    self.client = client_for(connection=self.connection, limiter=limiter)
+                outcomes = run_in_threads(
+                    chain([first], prepared), self._write, workers=share, backlog=share * BACKLOG_PER_SLOT,
+                    max_batch=FINISH_BATCH, linger=FINISH_LINGER,
+                )  # fmt: skip
+                for done in outcomes:
                     self._finish_batch(done)
-                    done = []
-            self._finish_batch(done)
         return self.report
 
     def _finish_batch(self, done: list[tuple]) -> None:
-        # One transaction for a few results (each in its own savepoint) keeps this thread quick to hand
-        # out more work; a crash before it commits only means those customers are sent again, safely.
+        # One transaction for the results that came in meanwhile keeps this thread quick to hand out more
+        # work; a crash before it commits only means those customers are sent again, safely (upsert by
+        # external ID).
         with transaction.atomic():
+            written = []
             for item, result, error in done:
-                self._finish(item, result, error)
+                if error is None:
+                    written.append((item, result.internal_id))
+                else:
+                    self._finish(item, result, error)
+            if not written:
+                return
+            try:
+                with transaction.atomic():
+                    conflicts = self._bind_all(written)
+            except IntegrityError:
+                # Another run bound one of these internal IDs meanwhile: bind one by one to tell which.
+                for item, internal_id in written:
+                    self._finish(item, WriteResult(internal_id=internal_id, location=""), None)
+                return
+            for item, internal_id, owner in conflicts:
+                other = Customer.objects.filter(pk=owner).values_list("customer_id", flat=True).first()
+                self._fail_binding(item, internal_id, f"it belongs to customer {other}")
+
+    def _bind_all(self, written: list[tuple[_Prepared, str]]) -> list[tuple[_Prepared, str, int]]:
+        """Bind and log written customers in a few statements (as ``_finish`` does for one); return the
+        ones whose internal ID another customer holds, with that customer's primary key."""
+        ident_type = self.system.identification_type
+        owners = dict(
+            PartyIdentification.objects.filter(type=ident_type, value__in=[i for _, i in written]).values_list(
+                "value", "customer_id"
+            )
+        )
+        now = timezone.now()
+        created = db_value(SyncLog, "created_at", now)
+        new_idents, bound, conflicts = [], [], []
+        for item, internal_id in written:
+            pk = item.customer.pk
+            owner = owners.get(internal_id)
+            if owner is None:
+                owners[internal_id] = pk
+                new_idents.append((pk, ident_type, internal_id, created))
+            elif owner != pk:
+                conflicts.append((item, internal_id, owner))
+                continue
+            bound.append((item, internal_id))
+        insert_rows(PartyIdentification, ("customer_id", "type", "value", "created_at"), new_idents)
+        if not bound:
+            return conflicts
+        CustomerSync.objects.filter(pk__in=[item.sync.pk for item, _ in bound]).update(
+            status=CustomerSync.Status.SYNCED,
+            last_attempt_at=now,
+            last_synced_at=now,
+            last_error_code="",
+            last_error_message="",
+            external_id=Case(*(When(pk=item.sync.pk, then=Value(internal_id)) for item, internal_id in bound)),
+        )
+        user = self.user if getattr(self.user, "is_authenticated", False) else None
+        insert_rows(
+            SyncLog,
+            SYNCLOG_COLUMNS,
+            [
+                (
+                    record_type(item.customer),
+                    item.customer.customer_id,
+                    item.customer.pk,
+                    self.system.pk,
+                    OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT,
+                    self.trigger,
+                    SyncLog.Outcome.SUCCESS,
+                    "",
+                    f"In NetSuite as internal ID {internal_id}.",
+                    "",
+                    created,
+                    user.pk if user else None,
+                )
+                for item, internal_id in bound
+            ],
+        )
+        # A success resolves the customer's earlier open failures with this system (as synclog_record does).
+        by_type: dict[str, list[str]] = {}
+        for item, _ in bound:
+            by_type.setdefault(record_type(item.customer), []).append(item.customer.customer_id)
+        for kind, record_ids in by_type.items():
+            SyncLog.objects.filter(
+                record_type=kind,
+                record_id__in=record_ids,
+                external_system=self.system,
+                outcome=SyncLog.Outcome.FAILED,
+                resolved_at__isnull=True,
+            ).update(resolved_at=now, resolved_by=user)
+        for item, internal_id in bound:
+            sync = item.sync
+            sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
+            sync.last_attempt_at = sync.last_synced_at = now
+            sync.last_error_code = sync.last_error_message = ""
+            self.internal_ids[item.customer.pk] = internal_id
+            result = SyncResult(item.customer, ok=True, status=sync.status, external_id=internal_id)
+            self._record(item.customer, sync, result)
+        return conflicts
 
     # load → skip → validate → map
     def _prepare_all(self, pks: list[int]) -> Iterator[_Prepared]:
@@ -256,14 +383,18 @@ class _Push:
                 )
         except (IdentificationConflict, IntegrityError) as exc:
             sync.refresh_from_db()
-            message = (
-                f"NetSuite answered with internal ID {internal_id}, but it is already linked to another customer "
-                f"({exc}). Check for a duplicate customer in the portal and merge or unlink it."
-            )
-            self._fail(customer, sync, "BINDING_CONFLICT", message, operation=operation)
+            self._fail_binding(item, internal_id, str(exc))
             return
         self.internal_ids[customer.pk] = internal_id
         self._record(customer, sync, SyncResult(customer, ok=True, status=sync.status, external_id=internal_id))
+
+    def _fail_binding(self, item: _Prepared, internal_id: str, reason: str) -> None:
+        message = (
+            f"NetSuite answered with internal ID {internal_id}, but it is already linked to another customer "
+            f"({reason}). Check for a duplicate customer in the portal and merge or unlink it."
+        )
+        operation = OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT
+        self._fail(item.customer, item.sync, "BINDING_CONFLICT", message, operation=operation)
 
     def _fail(self, customer, sync, code, message, *, operation=OPERATION_UPSERT) -> None:
         with transaction.atomic():

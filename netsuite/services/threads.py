@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,12 +14,20 @@ _STOP = object()
 
 
 def run_in_threads(
-    items: Iterator[Any], work: Callable[[Any], Any], *, workers: int, backlog: int
-) -> Iterator[tuple[Any, Any, BaseException | None]]:
-    """Run ``work(item)`` in ``workers`` threads; yield (item, result, error) in the caller's thread.
+    items: Iterator[Any],
+    work: Callable[[Any], Any],
+    *,
+    workers: int,
+    backlog: int,
+    max_batch: int = 1,
+    linger: float = 0.0,
+) -> Iterator[list[tuple[Any, Any, BaseException | None]]]:
+    """Run ``work(item)`` in ``workers`` threads; yield lists of (item, result, error) in the caller's thread.
 
     Items are drawn lazily, keeping at most ``backlog`` handed out, so the caller can prepare the next
-    ones (database reads) and record finished ones (database writes) while requests are in flight.
+    ones (database reads) and record finished ones (database writes) while requests are in flight. Each
+    list holds the results finished within ``linger`` seconds of its first (at most ``max_batch``), so the
+    caller can write them together; with a backlog larger than the workers finish meanwhile they never idle.
     """
     todo: queue.Queue = queue.Queue()
     done: queue.Queue = queue.Queue()
@@ -49,8 +58,15 @@ def run_in_threads(
                 outstanding += 1
             if not outstanding:
                 return
-            yield done.get()
-            outstanding -= 1
+            batch = [done.get()]
+            until = time.monotonic() + linger
+            while len(batch) < min(max_batch, outstanding):
+                try:
+                    batch.append(done.get(timeout=max(0.0, until - time.monotonic())))
+                except queue.Empty:
+                    break
+            outstanding -= len(batch)
+            yield batch
     finally:
         # Drop what was not started yet (the caller stopped early), then let the workers finish.
         while True:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from netsuite.limiter import (
     DatabaseLimiter,
+    LeasedSlots,
     ProcessLimiter,
     SlotWaitTimeout,
     database_is_process_private,
@@ -99,3 +100,52 @@ def test_threads_never_hold_more_slots_than_the_share(connection):
         t.join()
     assert peak <= share
     assert RequestSlot.objects.exclude(holder="").count() == 0
+
+
+def _needs_shared_database() -> None:
+    from django.db import connection as db
+
+    if db.vendor == "sqlite":
+        pytest.skip("shared-cache in-memory SQLite has table locks; runs on PostgreSQL and in the benchmark")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_holds_its_slots_until_it_closes_and_another_run_gets_the_rest(connection):
+    _needs_shared_database()
+    first = LeasedSlots(connection_id=connection.pk, share=3, wanted=2, lease_seconds=60, request_seconds=5).open()
+    try:
+        assert first.held == 2
+        assert RequestSlot.objects.filter(holder=first.token).count() == 2
+        second = LeasedSlots(connection_id=connection.pk, share=3, wanted=3, lease_seconds=60, request_seconds=5)
+        with second:
+            assert second.held == 1  # only one left; it grows once the first run gives its slots back
+            with second.slot():
+                pass
+    finally:
+        first.close()
+    assert RequestSlot.objects.exclude(holder="").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_waits_for_a_slot_and_gives_up_clearly(connection):
+    _needs_shared_database()
+    with LeasedSlots(connection_id=connection.pk, share=1, wanted=1, lease_seconds=60, request_seconds=5):
+        waiting = LeasedSlots(
+            connection_id=connection.pk, share=1, wanted=1, lease_seconds=60, request_seconds=5, max_wait_seconds=0.1
+        )
+        with pytest.raises(SlotWaitTimeout, match="concurrency share"):
+            waiting.open()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_lease_shrinks_the_run(connection):
+    _needs_shared_database()
+    with LeasedSlots(connection_id=connection.pk, share=2, wanted=2, lease_seconds=60, request_seconds=5) as slots:
+        # As if the lease had expired and another process had taken one slot.
+        taken = RequestSlot.objects.filter(holder=slots.token).first()
+        RequestSlot.objects.filter(pk=taken.pk).update(holder="someone-else")
+        slots._renew()
+        assert slots.held == 1
+        with slots.slot():
+            # One permit left for this run: a second request waits.
+            assert not slots._permits.acquire(timeout=0.05)

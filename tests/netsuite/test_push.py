@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.utils import timezone
 
@@ -279,3 +281,37 @@ def test_concurrent_push_never_exceeds_the_concurrency_share(connection, make_cu
     assert stats["peak_in_flight"] <= 3
     assert "429" not in stats["responses_by_status"]
     assert netsuite_sandbox.count_customers() == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_pushes_never_exceed_the_share_together(connection, make_customer, netsuite_sandbox):
+    from django.db import connection as db
+    from django.db import connections
+
+    if db.vendor == "sqlite":
+        pytest.skip("shared-cache in-memory SQLite has table locks; two runs in threads need PostgreSQL")
+    connection.concurrency_share = 3
+    connection.save()
+    # The sandbox refuses anything beyond 3 in flight with 429: none must be seen.
+    netsuite_sandbox.configure(latency_ms=30, concurrency_limit=3)
+    batches = [[make_customer() for _ in range(20)] for _ in range(2)]
+    reports: list[services.PushReport] = []
+
+    def run(customers: list[Customer]) -> None:
+        # Its own database connection and its own slots, as another worker process would have.
+        try:
+            reports.append(push(NetSuiteConnection.objects.get(pk=connection.pk), *customers))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r.succeeded for r in reports) == [20, 20]
+    stats = netsuite_sandbox.stats
+    assert stats["peak_in_flight"] <= 3
+    assert "429" not in stats["responses_by_status"]
+    assert netsuite_sandbox.count_customers() == 40
