@@ -143,8 +143,10 @@ class FeedFile(models.Model):
 class ExportedCustomer(models.Model):
     """Which export file carried a customer to NetSuite, for the operator tracing a missing ID."""
 
-    feed_file = models.ForeignKey(FeedFile, on_delete=models.CASCADE, related_name="exported_customers")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    # No index per foreign key: the unique constraint (feed_file first) and the customer index below serve
+    # every lookup, and each extra index is paid once per exported customer.
+    feed_file = models.ForeignKey(FeedFile, on_delete=models.CASCADE, related_name="exported_customers", db_index=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
         constraints = [

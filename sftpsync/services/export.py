@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -24,12 +24,13 @@ from customers.models import (
 from customers.services import customer_refresh_validation, synclog_record
 from jobs.services import JobProgress, JobRefused
 
-from ..formats import ExportWriter
+from ..formats import FORMULA_CHARS, ExportWriter, neutralize
 from ..models import ExportedCustomer, Feed, FeedFile
 from ..transport import transport_for
 from . import sql
 
 OPERATION = "export file"
+READ_CHUNK = 5000
 EXPORTABLE_STATUSES = (
     CustomerSync.Status.PENDING,
     CustomerSync.Status.NOT_SYNCED,
@@ -49,70 +50,64 @@ def export_refusal(*, external_system: ExternalSystem) -> str:
     return ""
 
 
-def _candidates_sql(*, feed: Feed, given: bool) -> str:
+def _claim_sql(*, given: bool, placeholders: int = 0) -> str:
+    """Link every exportable customer to the export file in one statement, locking its sync row."""
     c, s, i = sql.table(Customer), sql.table(CustomerSync), sql.table(PartyIdentification)
+    e = sql.table(ExportedCustomer)
     # An operator's resync or selective export takes any status, but never a customer NetSuite already has.
-    which = "s.customer_id IN ({into})" if given else "s.status IN (%s, %s, %s)"
+    which = f"s.customer_id IN ({', '.join(['%s'] * placeholders)})" if given else "s.status IN (%s, %s, %s)"
     lock = " FOR UPDATE OF s SKIP LOCKED" if connection.vendor == "postgresql" else ""
     return (
-        f"SELECT s.id, c.id, c.customer_id, "
-        f"(SELECT MIN(x.value) FROM {i} x WHERE x.customer_id = c.id AND x.type = %s), "
-        "c.first_name, c.last_name, c.company_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
-        "c.order_priority, c.account_source "
-        f"FROM {s} s JOIN {c} c ON c.id = s.customer_id "
+        f"INSERT INTO {e} ({sql.column(ExportedCustomer, 'feed_file')}, {sql.column(ExportedCustomer, 'customer')}) "
+        f"SELECT %s, c.id FROM {s} s JOIN {c} c ON c.id = s.customer_id "
         f"WHERE s.external_system_id = %s AND s.enabled = %s AND s.external_id = '' AND c.is_valid = %s AND {which} "
         f"AND NOT EXISTS (SELECT 1 FROM {i} y WHERE y.customer_id = c.id AND y.type = %s) "
-        f"AND s.id > %s ORDER BY s.id LIMIT %s{lock}"
+        f"ORDER BY s.id{lock}"
     )
 
 
-def _candidate_batches(*, feed: Feed, customer_pks: Sequence[int] | None, batch_size: int) -> Iterator[list[tuple]]:
-    system = feed.external_system
-    ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
-    given = customer_pks is not None
-    template = _candidates_sql(feed=feed, given=given)
-    last = 0
-    with connection.cursor() as cursor:
-        if given:
-            query = template.format(into=", ".join(["%s"] * len(customer_pks))) if customer_pks else ""
-            middle: list[Any] = list(customer_pks)
-        else:
-            query = template
-            middle = list(EXPORTABLE_STATUSES)
-        if not query:
-            return
-        while True:
-            cursor.execute(query, [SHOPIFY_CUST_ID, system.pk, True, True, *middle, ns_type, last, batch_size])
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            yield rows
-            last = rows[-1][0]
-            if len(rows) < batch_size:
-                return
-
-
-def _export_row(row: tuple, feed: Feed) -> tuple:
-    (_, _, cid, shop, first, last, company, email, phone, party, status, subsidiary, priority, source) = row
-    if party != Customer.PartyType.PERSON:
-        # The header has no companyName column; HC_SC_ImportCustomer names a company from its first and last
-        # name, so the company name goes there and a contact's name never becomes the company's.
-        first, last = company, ""
+def _claimed_sql() -> str:
+    """Read back the claimed customers in file order, with the Shopify ID the file carries."""
+    c, i, e = sql.table(Customer), sql.table(PartyIdentification), sql.table(ExportedCustomer)
     return (
-        cid,
-        cid,
-        shop or "",
-        first,
-        last,
-        email,
-        phone,
-        "T" if party == Customer.PartyType.PERSON else "F",
-        status or feed.default_status,
-        subsidiary or feed.default_subsidiary,
-        feed.default_taxable,
-        priority if priority is not None else feed.default_order_priority,
-        source or feed.default_account_source,
+        f"SELECT c.customer_id, (SELECT MIN(x.value) FROM {i} x WHERE x.customer_id = c.id AND x.type = %s), "
+        "c.first_name, c.last_name, c.company_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
+        "c.order_priority, c.account_source "
+        f"FROM {e} e JOIN {c} c ON c.id = e.{sql.column(ExportedCustomer, 'customer')} "
+        f"WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s ORDER BY e.id"
     )
+
+
+def _export_rows(rows: Iterable[tuple], feed: Feed) -> Iterator[tuple]:
+    """Turn claimed rows into export rows in EXPORT_HEADER order, values neutralised for spreadsheets."""
+    person = Customer.PartyType.PERSON
+    d_status, d_subsidiary, d_source = (neutralize(v) for v in (feed.default_status, feed.default_subsidiary,
+                                                                feed.default_account_source))  # fmt: skip
+    taxable, d_priority = feed.default_taxable, feed.default_order_priority
+    starts = FORMULA_CHARS
+
+    for cid, shop, first, last, company, email, phone, party, status, subsidiary, priority, source in rows:
+        if party != person:
+            # The header has no companyName column; HC_SC_ImportCustomer names a company from its first and last
+            # name, so the company name goes there and a contact's name never becomes the company's.
+            first, last = company, ""
+        # neutralize() inlined for the columns every customer has: this runs for each row of a million-row file.
+        first, last, email, phone = ("'" + v if v and v[0] in starts else v for v in (first, last, email, phone))
+        yield (
+            cid,
+            cid,
+            shop or "",
+            first,
+            last,
+            email,
+            phone,
+            "T" if party == person else "F",
+            neutralize(status) if status else d_status,
+            neutralize(subsidiary) if subsidiary else d_subsidiary,
+            taxable,
+            priority if priority is not None else d_priority,
+            neutralize(source) if source else d_source,
+        )
 
 
 def export_file_name(*, entry: FeedFile) -> str:
@@ -137,17 +132,18 @@ def customers_export(
     refusal = export_refusal(external_system=feed.external_system)
     if refusal:
         raise JobRefused(refusal)
-    sync_table = sql.table(CustomerSync)
+    system = feed.external_system
+    ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
+    if customer_pks is not None and not customer_pks:
+        return None
+    e = sql.table(ExportedCustomer)
     mark = (
-        f"UPDATE {sync_table} SET status = %s, last_attempt_at = %s, last_error_code = '', last_error_message = '' "
-        "WHERE id IN ({into})"
+        f"UPDATE {sql.table(CustomerSync)} SET status = %s, last_attempt_at = %s, last_error_code = '', "
+        f"last_error_message = '' WHERE external_system_id = %s AND customer_id IN "
+        f"(SELECT {sql.column(ExportedCustomer, 'customer')} FROM {e} "
+        f"WHERE {sql.column(ExportedCustomer, 'feed_file')} = %s)"
     )
-    links = sql.RowInserter(ExportedCustomer, ("feed_file_id", "customer_id"))
     with transport_for(feed.connection) as transport, transaction.atomic():
-        batches = _candidate_batches(feed=feed, customer_pks=customer_pks, batch_size=max(feed.batch_size, 1))
-        first = next(batches, None)
-        if first is None:
-            return None
         entry = FeedFile.objects.create(
             feed=feed,
             direction=FeedFile.Direction.OUTBOUND,
@@ -155,27 +151,29 @@ def customers_export(
             remote_path="",
             job_run_id=job_run_id,
         )
+        # Set-based: the claim, the read-back and the status update are one statement each, so a million
+        # customers cost three queries, and the links say which file carried whom.
+        if customer_pks is None:
+            claim_sql, middle = _claim_sql(given=False), list(EXPORTABLE_STATUSES)
+        else:
+            claim_sql, middle = _claim_sql(given=True, placeholders=len(customer_pks)), list(customer_pks)
+        total = sql.execute(claim_sql, [entry.pk, system.pk, True, True, *middle, ns_type])
+        if total <= 0:
+            # Nobody to send: no file, and no ledger entry for a file that was never written.
+            entry.delete()
+            return None
         name = export_file_name(entry=entry)
         folder = feed.folder
         transport.makedirs(folder)
-        total = 0
-        now = sql.db_datetime(timezone.now())
-        with transport.open_write_atomic(folder, name) as stream:
+        with transport.open_write_atomic(folder, name) as stream, connection.chunked_cursor() as cursor:
             writer = ExportWriter(stream)
-            batch: list[tuple] | None = first
-            while batch:
-                writer.write_rows(_export_row(r, feed) for r in batch)
-                for part in sql.chunks([r[0] for r in batch]):
-                    sql.execute(
-                        mark.format(into=", ".join(["%s"] * len(part))), [CustomerSync.Status.EXPORTED, now, *part]
-                    )
-                links.insert([(entry.pk, r[1]) for r in batch])
-                total += len(batch)
+            cursor.execute(_claimed_sql(), [SHOPIFY_CUST_ID, entry.pk])
+            while rows := cursor.fetchmany(READ_CHUNK):
+                writer.write_neutralized_rows(list(_export_rows(rows, feed)))
                 if progress is not None:
-                    progress.advance(len(batch))
-                batch = next(batches, None)
+                    progress.advance(len(rows))
             size, sha = writer.finish()
-            finished = timezone.now()
+            sql.execute(mark, [CustomerSync.Status.EXPORTED, sql.db_datetime(timezone.now()), system.pk, entry.pk])
             FeedFile.objects.filter(pk=entry.pk).update(
                 file_name=name,
                 remote_path=f"{folder.rstrip('/')}/{name}",
@@ -184,7 +182,7 @@ def customers_export(
                 status=FeedFile.Status.DONE,
                 rows_total=total,
                 rows_ok=total,
-                finished_at=finished,
+                finished_at=timezone.now(),
             )
         # Leaving the block above renamed the file into place; the commit follows at once.
     entry.refresh_from_db()

@@ -18,6 +18,7 @@ from customers.models import (
     PartyIdentification,
     external_id_validator,
 )
+from customers.services import customer_validate_for_export, problems_as_text
 from jobs.services import JobRefused
 
 from .. import formats
@@ -26,7 +27,41 @@ from . import sql
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
 NAME_FIELDS = ("first_name", "last_name", "company_name", "email", "phone")
-_CUSTOMER_FIELDS = ("customer_id", *NAME_FIELDS, "party_type", "created_at", "modified_at")
+_CUSTOMER_FIELDS = (
+    "id", "customer_id", *NAME_FIELDS, "party_type", "is_valid", "problems", "created_at", "modified_at",
+)  # fmt: skip
+
+
+class ExportValidity:
+    """Stored validity of customers the import writes, from customer_validate_for_export on in-memory objects."""
+
+    def __init__(self, system: ExternalSystem) -> None:
+        self.system_pk = system.pk
+        # A new historical customer has no addresses and one enabled sync row: the validator needs no query.
+        self._blank = Customer().__dict__
+        self._new_syncs = [CustomerSync(external_system_id=system.pk, enabled=True)]
+
+    def of_new(self, fields: dict[str, str], party_type: str) -> tuple[bool, str]:
+        customer = Customer.__new__(Customer)
+        customer.__dict__ = {**self._blank, **fields, "party_type": party_type}
+        problems = customer_validate_for_export(customer=customer, addresses=[], syncs=self._new_syncs)
+        return not problems, problems_as_text(problems)
+
+    def of_existing(self, names: dict[Any, dict[str, str]], new_sync: set[Any]) -> dict[Any, tuple[bool, str]]:
+        """Validate existing customers as they will be once their names are filled and their syncs written."""
+        out: dict[Any, tuple[bool, str]] = {}
+        for part in sql.chunks(list(names)):
+            for customer in Customer.objects.filter(pk__in=part).prefetch_related("addresses", "syncs"):
+                for field, value in names[customer.pk].items():
+                    setattr(customer, field, value)
+                syncs = list(customer.syncs.all())
+                if customer.pk in new_sync:
+                    syncs.append(CustomerSync(external_system_id=self.system_pk, enabled=True))
+                problems = customer_validate_for_export(
+                    customer=customer, addresses=list(customer.addresses.all()), syncs=syncs
+                )
+                out[customer.pk] = (not problems, problems_as_text(problems))
+        return out
 
 
 def _valid_customer_id(value: str) -> bool:
@@ -45,6 +80,7 @@ class HistoricalProcessor:
         self.system: ExternalSystem = feed.external_system
         self.ns_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
         self.customers = sql.RowInserter(Customer, _CUSTOMER_FIELDS)
+        self.validity = ExportValidity(self.system)
         self.idents = sql.RowInserter(PartyIdentification, ("customer_id", "type", "value", "created_at"))
         self.syncs = sql.RowInserter(
             CustomerSync,
@@ -76,6 +112,7 @@ class HistoricalProcessor:
         )
         self.q_fill = (
             f"UPDATE {c} SET {', '.join(f'{sql.column(Customer, f)} = %s' for f in NAME_FIELDS)}, "
+            f"{sql.column(Customer, 'is_valid')} = %s, {sql.column(Customer, 'problems')} = %s, "
             f"{sql.column(Customer, 'modified_at')} = %s WHERE id = %s"
         )
         self.q_sync_update = (
@@ -250,27 +287,18 @@ class HistoricalProcessor:
     ) -> None:
         now = sql.db_datetime(timezone.now())
         person, company = Customer.PartyType.PERSON, Customer.PartyType.COMPANY
-        self.customers.insert(
-            [
-                (
-                    cid,
-                    *(f[n] for n in NAME_FIELDS),
-                    company if f["company_name"] and not (f["first_name"] or f["last_name"]) else person,
-                    now,
-                    now,
-                )
-                for cid, f in new.items()
-            ]
-        )
-        pk_of: dict[str, int] = {}
-        if new:
-            pk_of = {cid: pk for pk, cid in sql.select_in(self.q_by_customer_id, list(new))}
+        pk_of = dict(zip(new, sql.reserve_ids(Customer, len(new)), strict=True))
+        rows = []
+        of_new = self.validity.of_new
+        for cid, f in new.items():
+            party = company if f["company_name"] and not (f["first_name"] or f["last_name"]) else person
+            rows.append((pk_of[cid], cid, *(f[n] for n in NAME_FIELDS), party, *of_new(f, party), now, now))
+        self.customers.insert(rows)
 
         def pk(key: Any) -> int:
             return pk_of[key] if isinstance(key, str) else key
 
         self.idents.insert([(pk(k), t, v, now) for k, t, v in new_idents])
-        sql.execute_many(self.q_fill, [(*(current[k][f] for f in NAME_FIELDS), now, k) for k in changed])
         synced = CustomerSync.Status.SYNCED
         inserts, updates = [], []
         for key, ns in want_sync.items():
@@ -279,6 +307,12 @@ class HistoricalProcessor:
                 inserts.append((pk(key), self.system.pk, True, synced, ns, now, now))
             elif (existing[1], existing[2]) != (synced, ns):
                 updates.append((synced, ns, now, now, existing[0]))
+        # Existing customers that get names or a connector are validated again, and written once; a sync row's
+        # status does not change validity.
+        new_sync = {k for k in want_sync if not isinstance(k, str) and k not in sync_of}
+        touched = changed | new_sync
+        validity = self.validity.of_existing({k: current[k] for k in touched}, new_sync) if touched else {}
+        sql.execute_many(self.q_fill, [(*(current[k][f] for f in NAME_FIELDS), *validity[k], now, k) for k in validity])
         self.syncs.insert(inserts)
         sql.execute_many(self.q_sync_update, updates)
 

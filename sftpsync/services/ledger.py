@@ -152,14 +152,16 @@ class Spool:
 
 def _copy_hashing(src: IO[bytes], dst: IO[bytes] | None) -> tuple[int, str, int]:
     sha = hashlib.sha256()
-    size = lines = 0
+    size = lf = cr = 0
     while chunk := src.read(SPOOL_CHUNK):
         sha.update(chunk)
         size += len(chunk)
-        lines += chunk.count(b"\n")
+        lf += chunk.count(b"\n")
+        cr += chunk.count(b"\r")
         if dst is not None:
             dst.write(chunk)
-    return size, sha.hexdigest(), lines
+    # Old Mac and Excel files end lines with a bare CR; CRLF counts the same either way.
+    return size, sha.hexdigest(), max(lf, cr)
 
 
 @contextlib.contextmanager

@@ -52,8 +52,8 @@ def select_in(sql: str, values: Iterable[Any], params_before: Sequence[Any] = ()
 
 
 def model_columns(model: type[Model], given: Sequence[str]) -> tuple[list[str], tuple]:
-    """Return every concrete non-key column of model and a template row of defaults for those not given."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    """Return every concrete column of model (the key only when given) and a row of defaults for those not given."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in given]
     names = [f.attname for f in fields]
     unknown = set(given) - set(names)
     if unknown:
@@ -92,6 +92,33 @@ class RowInserter:
                         copy.write_row(row)
             else:
                 cursor.executemany(self.insert_sql, list(self._full(rows)))
+
+
+def reserve_ids(model: type[Model], count: int) -> list[int]:
+    """Take ``count`` primary keys for rows the caller inserts with explicit IDs (no read-back query needed).
+
+    PostgreSQL hands them out from the table's sequence. On SQLite the caller holds the write lock (every
+    transaction here is IMMEDIATE), so no other connection can take IDs until it commits.
+    """
+    if count <= 0:
+        return []
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        if connection.vendor != "sqlite" or not connection.in_atomic_block:
+            raise RuntimeError("reserve_ids needs PostgreSQL, or SQLite inside a transaction.")
+        cursor.execute(f"SELECT MAX({connection.ops.quote_name(pk)}) FROM {table(model)}")
+        top = cursor.fetchone()[0] or 0
+        # AUTOINCREMENT never reuses the IDs of deleted rows; sqlite_sequence remembers the highest one.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
+        seq = cursor.fetchone()
+        start = max(top, seq[0] if seq else 0) + 1
+    return list(range(start, start + count))
 
 
 def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:

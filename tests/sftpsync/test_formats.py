@@ -32,6 +32,16 @@ def test_bom_and_crlf_are_invisible() -> None:
     assert rows[0].values["email"] == "ada@example.com"
 
 
+def test_bare_cr_line_endings_read_like_crlf_with_physical_line_numbers() -> None:
+    rows = read("historical-bare-cr.csv")
+    assert [(r.line, r.values["internal_id"], r.values["first_name"]) for r in rows] == [
+        (2, "201", "Ada"),
+        (3, "202", "Grace\rMurray"),  # a quoted CR stays in the value; the record starts on line 3
+        (6, "203", "Alan"),  # after the blank line 5
+    ]
+    assert rows[-1].values["email"] == "alan@example.com"
+
+
 def test_latin1_bytes_fall_back_to_windows_1252() -> None:
     rows = read("historical-latin1.csv")
     assert [r.values["first_name"] for r in rows] == ["Renée", "José"]

@@ -19,6 +19,7 @@ from customers.models import (
     PartyIdentification,
     SyncLog,
 )
+from customers.services import customer_validate_for_export, problems_as_text
 from jobs.models import JobRun
 from jobs.registry import JOBS
 from sftpsync import tasks
@@ -74,6 +75,44 @@ def test_historical_bom_crlf_creates_customers_with_both_ids_and_archives(local_
     assert local_feeds.names(local_feeds.historical, "archive") == ["historical-bom-crlf.csv"]
     local_feeds.system.refresh_from_db()
     assert local_feeds.system.historical_import_completed_at is not None
+
+
+def test_historical_file_with_bare_cr_line_endings_goes_in(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "old-mac.csv", fixture="historical-bare-cr.csv")
+    historical(local_feeds)
+    entry = FeedFile.objects.get()
+    assert (entry.status, entry.rows_total, entry.rows_ok, entry.rows_failed) == ("done", 3, 3, 0)
+    assert set(PartyIdentification.objects.filter(type=NETSUITE_CUSTOMER_ID).values_list("value", flat=True)) == {
+        "201",
+        "202",
+        "203",
+    }
+    run = JobRun.objects.get(job=HISTORICAL_JOB)
+    # The progress total counts physical lines after the header, CR-terminated ones too (an estimate).
+    assert (run.rows_done, run.rows_total) == (3, 5)
+    assert local_feeds.names(local_feeds.historical, "archive") == ["old-mac.csv"]
+
+
+def test_stored_validity_of_historical_customers_matches_the_validator(local_feeds: Feeds, make_customer) -> None:
+    # Existing customers the file touches: one gains its first name and a connector, one only a connector.
+    unnamed = make_customer(customer_id="C777", first_name="", connector=False)
+    no_connector = make_customer(connector=False)
+    PartyIdentification.objects.create(customer=no_connector, type=SHOPIFY_CUST_ID, value="555")
+    Customer.objects.filter(pk__in=[unnamed.pk, no_connector.pk]).update(is_valid=False, problems="stale")
+    local_feeds.put(local_feeds.historical, "a.csv", fixture="historical-bom-crlf.csv")
+    local_feeds.put(local_feeds.historical, "b.csv", fixture="historical-quoted-commas-newlines.csv")
+    local_feeds.put(
+        local_feeds.historical,
+        "c.csv",
+        b"internalId,HCShopifyCustomerId,externalId,firstName\n9001,444,C777,Filled\n9002,555,,Other\n",
+    )
+    historical(local_feeds)
+    assert Customer.objects.count() == 2 + 2 + 3
+    for customer in Customer.objects.prefetch_related("addresses", "syncs"):
+        problems = customer_validate_for_export(customer=customer)
+        assert (customer.is_valid, customer.problems) == (not problems, problems_as_text(problems)), customer
+    assert Customer.objects.get(pk=unnamed.pk).is_valid and Customer.objects.get(pk=no_connector.pk).is_valid
+    assert not Customer.objects.get(first_name="Ada", identifications__value="101").is_valid
 
 
 def test_historical_latin1_and_quoted_fields(local_feeds: Feeds) -> None:
