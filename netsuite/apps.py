@@ -1,4 +1,16 @@
+import os
+
 from django.apps import AppConfig
+
+# The demo customers' values (customers/demo.py) → the sandbox's reference IDs (GET /_sandbox/reference).
+DEMO_MAPPINGS = {
+    "payment_terms": {"Net 30": "2", "Net 60": "3", "Due on receipt": "4"},
+    "price_levels": {"Base Price": "1", "Wholesale": "2", "Retail": "4", "Distributor": "5"},
+    # The sandbox has no employee records to check sales reps against; any internal ID is taken.
+    "sales_reps": {"Morgan Lee": "-5", "Sam Rivera": "11", "Alex Chen": "12"},
+    "subsidiaries": {"Parent Company": "1", "US Retail": "2", "EU Wholesale": "3"},
+}
+DEMO_DEFAULTS = {"subsidiary": "1", "terms": "2", "priceLevel": "1"}
 
 
 class NetsuiteConfig(AppConfig):
@@ -34,3 +46,33 @@ class NetsuiteConfig(AppConfig):
                 default_minutes=15,
             )
         )
+
+    def demo_setup(self, stdout) -> None:
+        """Point the demo's "netsuite" system at the local sandbox (called by ``manage.py seed_demo``)."""
+        from customers.models import ExternalSystem
+
+        # Demo seeding only: product code never imports the sandbox.
+        from netsuite_sandbox.demo import DEMO_CREDENTIALS
+
+        from .models import NetSuiteConnection
+
+        system = ExternalSystem.objects.filter(code="netsuite", transport=ExternalSystem.Transport.REST).first()
+        if system is None:
+            return
+        base = os.environ.get("NETSUITE_SANDBOX_URL", "http://127.0.0.1:8765").rstrip("/")
+        creds = DEMO_CREDENTIALS
+        connection, created = NetSuiteConnection.objects.update_or_create(
+            external_system=system,
+            defaults={
+                "account_id": creds.account_id,
+                "base_url": f"{base}/services/rest",
+                "consumer_key": creds.consumer_key,
+                "consumer_secret": creds.consumer_secret,
+                "token_id": creds.token_id,
+                "token_secret": creds.token_secret,
+                "mappings": DEMO_MAPPINGS,
+                "defaults": DEMO_DEFAULTS,
+            },
+        )
+        verb = "Created" if created else "Updated"
+        stdout.write(f"{verb} the NetSuite connection of {system.name} for the sandbox at {connection.rest_url}.")

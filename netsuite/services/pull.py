@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from customers.services import (
 )
 
 from ..client import NetSuiteClient
+from ..limiter import slots_for_run
 from ..mapping import (
     Mappings,
     netsuite_keys,
@@ -136,7 +138,17 @@ def customers_pull(
     The position is saved with each page, in the same transaction, so a pull that is stopped resumes
     where it was; the watermark moves only when a pull completes.
     """
-    client = client or client_for(connection=connection)
+    if client is None:
+        # One slot leased for the whole pull: the prefetching thread's requests never wait behind the
+        # page writes for a slot row (SQLite has one writer at a time).
+        with slots_for_run(connection=connection, wanted=1) as limiter:
+            return _pull(
+                connection, since, trigger, user, progress, client_for(connection=connection, limiter=limiter), full
+            )
+    return _pull(connection, since, trigger, user, progress, client, full)
+
+
+def _pull(connection, since, trigger, user, progress, client: NetSuiteClient, full: bool) -> PullReport:
     tz = ZoneInfo(connection.time_zone or "UTC")
     now = timezone.now()
     if since is not None or full:
@@ -180,9 +192,12 @@ def customers_pull(
         )
         if run_since is None:
             # A complete pull of every customer: pushes may now run without creating duplicates.
-            ExternalSystem.objects.filter(pk=connection.external_system_id, historical_import_completed_at=None).update(
-                historical_import_completed_at=completed_at
-            )
+            opened = ExternalSystem.objects.filter(
+                pk=connection.external_system_id, historical_import_completed_at=None
+            ).update(historical_import_completed_at=completed_at)
+            if opened:
+                # The first one: send the customers waiting for it now rather than at the next scheduled run.
+                transaction.on_commit(partial(_enqueue_first_push, connection.pk))
     connection.pull_watermark = watermark
     connection.pull_cursor_since = connection.pull_cursor_last_id = connection.pull_cursor_started_at = None
     connection.last_pull_completed_at = completed_at
@@ -190,6 +205,16 @@ def customers_pull(
     if progress is not None:
         progress.note(report.summary())
     return report
+
+
+def _enqueue_first_push(connection_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(
+        "netsuite.tasks.push_customers",
+        connection_id=connection_id,
+        task_name="NetSuite push after the first complete pull",
+    )
 
 
 def _insert_rows(model, rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) -> None:
