@@ -1,4 +1,12 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+
+# The demo's file-exchange system (created by seed_demo) and the local folder standing in for its SFTP server.
+DEMO_SYSTEM_CODE = "netsuite-files"
+DEMO_CONNECTION = "NetSuite demo (local folder)"
+DEMO_USERNAME = "demo"
+DEMO_SUBSIDIARY = "Parent Company"
 
 
 class SftpsyncConfig(AppConfig):
@@ -41,4 +49,47 @@ class SftpsyncConfig(AppConfig):
                 description="Files of created customer IDs from HC_MR_ExportedCustomerCSV mark customers synced.",
                 default_minutes=15,
             )
+        )
+
+    def demo_setup(self, stdout) -> None:
+        """Give the demo's "netsuite-files" system a local-folder connection and its three feeds (seed_demo)."""
+        from django.conf import settings
+
+        from customers.models import ExternalSystem
+
+        from .models import Feed, SftpConnection
+        from .transport import transport_for
+
+        system = ExternalSystem.objects.filter(code=DEMO_SYSTEM_CODE, transport=ExternalSystem.Transport.FILE).first()
+        if system is None:
+            return
+        # scripts/run.sh gives the sandbox <root>/home/<username> as its SFTP home (--file-root), so the feeds'
+        # default folders (/home/{sftp-username}/netsuite/...) are where its SuiteScripts read and write.
+        root = Path(settings.VAR_DIR) / "sftp-home"
+        root.mkdir(parents=True, exist_ok=True)
+        connection, created = SftpConnection.objects.get_or_create(
+            name=DEMO_CONNECTION,
+            defaults={
+                "transport": SftpConnection.Transport.LOCAL,
+                "username": DEMO_USERNAME,
+                "local_root": str(root),
+            },
+        )
+        for kind in Feed.Kind:
+            Feed.objects.get_or_create(
+                external_system=system,
+                kind=kind,
+                defaults={
+                    "connection": connection,
+                    "remote_folder": Feed.DEFAULT_FOLDERS[kind],
+                    "default_subsidiary": DEMO_SUBSIDIARY,
+                },
+            )
+        with transport_for(connection) as transport:
+            for feed in system.feeds.select_related("connection"):
+                transport.makedirs(feed.folder)
+        verb = "Created" if created else "Kept"
+        stdout.write(
+            f"{verb} the SFTP connection {connection.name} for {system.name}: local folder {connection.local_root}, "
+            f"feeds under /home/{connection.username}/netsuite."
         )

@@ -95,15 +95,17 @@ def test_archive_and_failed_moves_over_sftp(make_feeds, sftp_connection, sftp_se
     feeds.put(feeds.historical, "good.csv", fixture="historical-bom-crlf.csv")
     feeds.put(feeds.historical, "bad.csv", fixture="historical-missing-required-column.csv")
     feeds.put(feeds.historical, "good-again.csv", fixture="historical-bom-crlf.csv")
-    run_inbound(job=HISTORICAL_JOB, kind="IMP_HIS_SHOP_CUST", trigger="on_demand")
     folder = sftp_server.home / "netsuite/historicalshopifycustomer/csv"
+    # SFTP shows whole-second mtimes, so files put within one second would list in name order; age them apart.
+    now = time.time()
+    for age, name in ((30, "good.csv"), (20, "bad.csv"), (10, "good-again.csv")):
+        os.utime(folder / name, (now - age, now - age))
+    run_inbound(job=HISTORICAL_JOB, kind="IMP_HIS_SHOP_CUST", trigger="on_demand")
     assert sorted(p.name for p in (folder / "archive").iterdir()) == ["good-again.csv", "good.csv"]
     assert [p.name for p in (folder / "failed").iterdir()] == ["bad.csv"]
     assert [p.name for p in folder.iterdir() if p.is_file()] == []
     statuses = dict(FeedFile.objects.values_list("file_name", "status"))
-    # Files of the same age are taken in name order, so "good-again.csv" may be the one imported.
-    assert statuses["bad.csv"] == "failed"
-    assert sorted([statuses["good.csv"], statuses["good-again.csv"]]) == ["done", "duplicate"]
+    assert statuses == {"good.csv": "done", "bad.csv": "failed", "good-again.csv": "duplicate"}
 
 
 # --- a worker killed mid-file -----------------------------------------------------------------------
