@@ -24,6 +24,7 @@ from jobs.services import JobRefused
 from .. import formats
 from ..models import Feed, FeedFile
 from . import sql
+from .bindings import SyncRows, ident_inserter
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
 NAME_FIELDS = ("first_name", "last_name", "company_name", "email", "phone")
@@ -81,43 +82,19 @@ class HistoricalProcessor:
         self.ns_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
         self.customers = sql.RowInserter(Customer, _CUSTOMER_FIELDS)
         self.validity = ExportValidity(self.system)
-        self.idents = sql.RowInserter(PartyIdentification, ("customer_id", "type", "value", "created_at"))
-        self.syncs = sql.RowInserter(
-            CustomerSync,
-            (
-                "customer_id",
-                "external_system_id",
-                "enabled",
-                "status",
-                "external_id",
-                "last_attempt_at",
-                "last_synced_at",
-            ),
-        )
-        c, i, s = sql.table(Customer), sql.table(PartyIdentification), sql.table(CustomerSync)
+        self.idents = ident_inserter()
+        self.syncs = SyncRows(self.system)
+        c, i = sql.table(Customer), sql.table(PartyIdentification)
         self.q_owner_idents = f"SELECT customer_id, type, value FROM {i} WHERE type IN (%s, %s) AND value IN ({{into}})"
-        self.q_owner_syncs = (
-            # Written as the partial unique index's own condition, so the database uses that index.
-            f"SELECT customer_id, external_id FROM {s} WHERE external_system_id = %s AND NOT (external_id = '') "
-            f"AND external_id IN ({{into}})"
-        )
         self.q_by_customer_id = f"SELECT id, customer_id FROM {c} WHERE customer_id IN ({{into}})"
         self.q_idents_of = (
             f"SELECT customer_id, type, value FROM {i} WHERE type IN (%s, %s) AND customer_id IN ({{into}})"
         )
         self.q_customers = f"SELECT id, customer_id, {', '.join(NAME_FIELDS)} FROM {c} WHERE id IN ({{into}})"
-        self.q_syncs_of = (
-            f"SELECT customer_id, id, status, external_id FROM {s} WHERE external_system_id = %s "
-            f"AND customer_id IN ({{into}})"
-        )
         self.q_fill = (
             f"UPDATE {c} SET {', '.join(f'{sql.column(Customer, f)} = %s' for f in NAME_FIELDS)}, "
             f"{sql.column(Customer, 'is_valid')} = %s, {sql.column(Customer, 'problems')} = %s, "
             f"{sql.column(Customer, 'modified_at')} = %s WHERE id = %s"
-        )
-        self.q_sync_update = (
-            f"UPDATE {s} SET status = %s, external_id = %s, last_attempt_at = %s, last_synced_at = %s, "
-            "last_error_code = '', last_error_message = '' WHERE id = %s"
         )
 
     def write_batch(self, rows: list[formats.Row]) -> list[RowProblem]:
@@ -135,7 +112,7 @@ class HistoricalProcessor:
         for pk, type_, value in sql.select_in(self.q_owner_idents, ns_ids | shop_ids, [ns_type, shop_type]):
             existing_idents.add((type_, value))
             (ns_owner if type_ == ns_type else shop_owner)[value] = pk
-        for pk, value in sql.select_in(self.q_owner_syncs, ns_ids, [self.system.pk]):
+        for value, pk in self.syncs.owners(ns_ids).items():
             ns_owner.setdefault(value, pk)
         id_owner: dict[str, Any] = {cid: pk for pk, cid in sql.select_in(self.q_by_customer_id, wanted_ids)}
 
@@ -150,9 +127,7 @@ class HistoricalProcessor:
         for pk, type_, value in sql.select_in(self.q_idents_of, known, [ns_type, shop_type]):
             (has_ns if type_ == ns_type else has_shop)[pk].add(value)
             existing_idents.add((type_, value))
-        sync_of: dict[Any, tuple[int, str, str]] = {
-            pk: (sid, status, ext) for pk, sid, status, ext in sql.select_in(self.q_syncs_of, known, [self.system.pk])
-        }
+        sync_of = self.syncs.of(known)
 
         problems: list[RowProblem] = []
         new: dict[str, dict[str, str]] = {}  # customer_id -> fields, for customers this batch creates
@@ -299,22 +274,13 @@ class HistoricalProcessor:
             return pk_of[key] if isinstance(key, str) else key
 
         self.idents.insert([(pk(k), t, v, now) for k, t, v in new_idents])
-        synced = CustomerSync.Status.SYNCED
-        inserts, updates = [], []
-        for key, ns in want_sync.items():
-            existing = sync_of.get(key)
-            if existing is None:
-                inserts.append((pk(key), self.system.pk, True, synced, ns, now, now))
-            elif (existing[1], existing[2]) != (synced, ns):
-                updates.append((synced, ns, now, now, existing[0]))
         # Existing customers that get names or a connector are validated again, and written once; a sync row's
         # status does not change validity.
         new_sync = {k for k in want_sync if not isinstance(k, str) and k not in sync_of}
         touched = changed | new_sync
         validity = self.validity.of_existing({k: current[k] for k in touched}, new_sync) if touched else {}
         sql.execute_many(self.q_fill, [(*(current[k][f] for f in NAME_FIELDS), *validity[k], now, k) for k in validity])
-        self.syncs.insert(inserts)
-        sql.execute_many(self.q_sync_update, updates)
+        self.syncs.mark_synced({pk(k): ns for k, ns in want_sync.items()}, sync_of, now)
 
     def file_done(self, entry: FeedFile) -> None:
         """Mark the connection's historical import as done, which lets exports run."""

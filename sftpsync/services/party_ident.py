@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification, SyncLog
+from customers.models import NETSUITE_CUSTOMER_ID, Customer, PartyIdentification, SyncLog
 from jobs.services import JobRefused
 
 from .. import formats
 from ..models import Feed, FeedFile
 from . import sql
+from .bindings import SyncRows, ident_inserter
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
 
@@ -26,37 +27,13 @@ class PartyIdentProcessor:
         self.feed = feed
         self.system = feed.external_system
         self.sys_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
-        self.idents = sql.RowInserter(PartyIdentification, ("customer_id", "type", "value", "created_at"))
-        self.syncs = sql.RowInserter(
-            CustomerSync,
-            (
-                "customer_id",
-                "external_system_id",
-                "enabled",
-                "status",
-                "external_id",
-                "last_attempt_at",
-                "last_synced_at",
-            ),
-        )
-        c, i, s, log = sql.table(Customer), sql.table(PartyIdentification), sql.table(CustomerSync), sql.table(SyncLog)
+        self.idents = ident_inserter()
+        self.syncs = SyncRows(self.system)
+        c, i, log = sql.table(Customer), sql.table(PartyIdentification), sql.table(SyncLog)
         self.q_customers = f"SELECT id, customer_id FROM {c} WHERE customer_id IN ({{into}})"
         # By type and value, so the (type, value) unique index answers it.
         self.q_owners = f"SELECT customer_id, type, value FROM {i} WHERE type = %s AND value IN ({{into}})"
         self.q_sys_idents_of = f"SELECT customer_id, value FROM {i} WHERE type = %s AND customer_id IN ({{into}})"
-        self.q_syncs_of = (
-            f"SELECT customer_id, id, status, external_id FROM {s} WHERE external_system_id = %s "
-            f"AND customer_id IN ({{into}})"
-        )
-        self.q_sync_owners = (
-            # Written as the partial unique index's own condition, so the database uses that index.
-            f"SELECT customer_id, external_id FROM {s} WHERE external_system_id = %s AND NOT (external_id = '') "
-            f"AND external_id IN ({{into}})"
-        )
-        self.q_sync_update = (
-            f"UPDATE {s} SET status = %s, external_id = %s, last_attempt_at = %s, last_synced_at = %s, "
-            "last_error_code = '', last_error_message = '' WHERE id = %s"
-        )
         # A customer now in NetSuite has nothing left to fix: its open export failures are resolved.
         self.q_resolve = (
             f"UPDATE {log} SET resolved_at = %s WHERE record_type IN (%s, %s) AND external_system_id = %s "
@@ -82,8 +59,8 @@ class PartyIdentProcessor:
         sys_ids: dict[int, set[str]] = {pk: set() for pk in pks}
         for pk, value in sql.select_in(self.q_sys_idents_of, pks, [sys_type]):
             sys_ids[pk].add(value)
-        sync_of = {pk: (sid, st, ext) for pk, sid, st, ext in sql.select_in(self.q_syncs_of, pks, [self.system.pk])}
-        sync_owner = {ext: pk for pk, ext in sql.select_in(self.q_sync_owners, values, [self.system.pk])}
+        sync_of = self.syncs.of(pks)
+        sync_owner = self.syncs.owners(values)
         cid_of = {pk: cid for cid, pk in pk_of.items()}
 
         problems: list[RowProblem] = []
@@ -142,16 +119,7 @@ class PartyIdentProcessor:
 
         now = sql.db_datetime(timezone.now())
         self.idents.insert([(pk, t, v, now) for pk, t, v in new_idents])
-        status = CustomerSync.Status.SYNCED
-        inserts, updates = [], []
-        for pk, value in synced.items():
-            existing = sync_of.get(pk)
-            if existing is None:
-                inserts.append((pk, self.system.pk, True, status, value, now, now))
-            elif (existing[1], existing[2]) != (status, value):
-                updates.append((status, value, now, now, existing[0]))
-        self.syncs.insert(inserts)
-        sql.execute_many(self.q_sync_update, updates)
+        self.syncs.mark_synced(synced, sync_of, now)
         if synced:
             for part in sql.chunks([cid_of[pk] for pk in synced]):
                 sql.execute(
