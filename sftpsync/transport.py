@@ -132,10 +132,24 @@ class Transport(ABC):
     def _rename_no_overwrite(self, path: str, new_path: str) -> bool:
         """Rename path to new_path; return False if new_path is already taken."""
 
+    def _prepare_write(self, folder: str, name: str) -> tuple[str, str]:
+        """Check the name, refuse to overwrite, create the folder; return the final and the temporary path."""
+        _check_name(name)
+        clean = _clean_remote(folder)
+        final, tmp = posixpath.join(clean, name), posixpath.join(clean, temp_name(name))
+        if self.exists(final):
+            raise RemoteFileExists(f"{final} already exists; it was not overwritten. Pick another file name.")
+        self.makedirs(clean)
+        return final, tmp
+
+    @property
+    def copy_chunk(self) -> int:
+        return COPY_CHUNK
+
     def upload_atomic(self, local_path: str | os.PathLike[str], folder: str, name: str) -> str:
         """Upload a local file under a temporary name, rename it to name, and return its remote path."""
         with open(local_path, "rb") as src, self.open_write_atomic(folder, name) as dst:
-            shutil.copyfileobj(src, dst, COPY_CHUNK)
+            shutil.copyfileobj(src, dst, self.copy_chunk)
         return posixpath.join(folder, name)
 
     def download(self, path: str, local_path: str | os.PathLike[str]) -> None:
@@ -238,12 +252,7 @@ class LocalFolderTransport(Transport):
 
     @contextlib.contextmanager
     def open_write_atomic(self, folder: str, name: str) -> Iterator[BinaryIO]:
-        final = posixpath.join(_clean_remote(folder), name)
-        tmp = posixpath.join(_clean_remote(folder), temp_name(name))
-        _check_name(name)
-        if self.exists(final):
-            raise RemoteFileExists(f"{final} already exists; it was not overwritten. Pick another file name.")
-        self.makedirs(folder)
+        final, tmp = self._prepare_write(folder, name)
         local_tmp = self._local(tmp)
         with self._errors(f"Cannot write {final}"):
             f = open(local_tmp, "wb")  # noqa: SIM115 (closed below; a temp left by a killed write is ours)
@@ -751,12 +760,7 @@ class SftpTransport(Transport):
 
     @contextlib.contextmanager
     def open_write_atomic(self, folder: str, name: str) -> Iterator[BinaryIO]:
-        _check_name(name)
-        clean = _clean_remote(folder)
-        final, tmp = posixpath.join(clean, name), posixpath.join(clean, temp_name(name))
-        if self.exists(final):
-            raise RemoteFileExists(f"{final} already exists on the server; it was not overwritten. Pick another name.")
-        self.makedirs(clean)
+        final, tmp = self._prepare_write(folder, name)
         with self._errors(f"Cannot write {final}"):
             # A temp left by a killed upload is ours to overwrite.
             remote = self.sftp.open(tmp, "wb")
@@ -777,11 +781,10 @@ class SftpTransport(Transport):
                 self.sftp.remove(tmp)
             raise
 
-    def upload_atomic(self, local_path: str | os.PathLike[str], folder: str, name: str) -> str:
-        with open(local_path, "rb") as src, self.open_write_atomic(folder, name) as dst:
-            # Read in request-sized blocks straight into the pipelined writer.
-            shutil.copyfileobj(src, dst, self.request_size * 4)
-        return posixpath.join(folder, name)
+    @property
+    def copy_chunk(self) -> int:
+        # Uploads read in request-sized blocks straight into the pipelined writer.
+        return self.request_size * 4
 
     def download(self, path: str, local_path: str | os.PathLike[str]) -> None:
         clean = _clean_remote(path)
