@@ -8,6 +8,38 @@ import pytest
 
 from customers.models import Address, Customer, CustomerSync, ExternalSystem
 
+
+class TaskQueue:
+    """The django-q2 queue the portal enqueues on, whichever broker is configured (ORM or Redis)."""
+
+    def __init__(self) -> None:
+        from django_q.brokers import get_broker
+
+        self.broker = get_broker()
+
+    def drain(self) -> list[dict]:
+        """Take every queued task off the queue and return the decoded tasks, oldest first."""
+        from django_q.signing import SignedPackage
+
+        tasks = []
+        while batch := self.broker.dequeue():
+            for ack_id, payload in batch:
+                tasks.append(SignedPackage.loads(payload))
+                self.broker.acknowledge(ack_id)
+        return tasks
+
+
+@pytest.fixture
+def task_queue(monkeypatch, db) -> TaskQueue:
+    """A queue of the test's own (a fresh queue name), so tests on a shared Redis never see each other's tasks."""
+    from uuid import uuid4
+
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", f"test-{uuid4().hex[:12]}")
+    return TaskQueue()
+
+
 pytest_plugins = ["netsuite_sandbox.pytest_plugin"]
 
 

@@ -1,0 +1,24 @@
+import pytest
+from django_q.tasks import async_task
+
+
+@pytest.mark.django_db
+def test_task_queue_fixture(task_queue):
+    async_task("math.floor", 2.5, user_id=3)
+    tasks = task_queue.drain()
+    assert [(t["func"], t["args"], t["kwargs"]["user_id"]) for t in tasks] == [("math.floor", (2.5,), 3)]
+    assert task_queue.drain() == []
+
+
+@pytest.mark.django_db
+def test_job_enqueue_queues_the_jobs_task_with_who_asked(task_queue, admin_user):
+    from jobs.registry import JOBS, JobSpec, job_enqueue, register_job
+
+    spec = register_job(JobSpec(key="probe_job", title="Probe", task="math.floor", command="noop"))
+    try:
+        job_enqueue(key="probe_job", user=admin_user, connection="netsuite")
+    finally:
+        JOBS.pop(spec.key)
+    (task,) = task_queue.drain()
+    assert task["func"] == "math.floor"
+    assert task["kwargs"] == {"trigger": "on_demand", "user_id": admin_user.pk, "connection": "netsuite"}
