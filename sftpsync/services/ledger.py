@@ -253,20 +253,16 @@ def _take_in(
                 feedfile_move(entry=seen, transport=transport)
             summary.notes.append(f"{remote.name} was already imported; moved it now.")
             return
-        duplicate = FeedFile.objects.create(
-            feed=feed,
-            direction=FeedFile.Direction.INBOUND,
-            file_name=remote.name,
-            remote_path=remote.path,
-            size=spool.size,
-            sha256=spool.sha256,
+        duplicate = _inbound_entry(
+            ctx,
+            remote,
+            spool,
             status=FeedFile.Status.DUPLICATE,
             reason=(
                 f"Same content as {seen.file_name} (ledger #{seen.pk}, {seen.get_status_display().lower()}); "
                 "not imported again."
             ),
             finished_at=timezone.now(),
-            job_run_id=ctx.job_run_id,
         )
         if transport is not None:
             feedfile_move(entry=duplicate, transport=transport)
@@ -275,15 +271,7 @@ def _take_in(
     if seen is None:
         try:
             with transaction.atomic():
-                entry = FeedFile.objects.create(
-                    feed=feed,
-                    direction=FeedFile.Direction.INBOUND,
-                    file_name=remote.name,
-                    remote_path=remote.path,
-                    size=spool.size,
-                    sha256=spool.sha256,
-                    job_run_id=ctx.job_run_id,
-                )
+                entry = _inbound_entry(ctx, remote, spool)
         except IntegrityError:
             summary.notes.append(f"{remote.name} is being imported by another run; skipped.")
             return
@@ -306,6 +294,20 @@ def _take_in(
             feedfile_move(entry=entry, transport=transport)
         except TransportError as exc:
             summary.notes.append(f"{entry.file_name} was imported but could not be moved ({exc}); the next run will.")
+
+
+def _inbound_entry(ctx: RunContext, remote: RemoteFile, spool: Spool, **fields: Any) -> FeedFile:
+    """Record a file taken in from the server in the ledger."""
+    return FeedFile.objects.create(
+        feed=ctx.feed,
+        direction=FeedFile.Direction.INBOUND,
+        file_name=remote.name,
+        remote_path=remote.path,
+        size=spool.size,
+        sha256=spool.sha256,
+        job_run_id=ctx.job_run_id,
+        **fields,
+    )
 
 
 def _read_rows(ctx: RunContext, entry: FeedFile, spool: Spool, processor: BatchProcessor) -> None:
