@@ -2,7 +2,10 @@
 
 Push: customers upserted with the sandbox answering after 50 ms and a concurrency share C = 5; the rate is
 printed as a ratio of the limit C / latency (the most a client held to C requests in flight can do), with
-the peak number of requests the sandbox saw in flight (must be <= C). Pull: customers pulled (SuiteQL
+the peak number of requests the sandbox saw in flight (must be <= C), and also as a ratio of a bare client
+in the same run (C threads upserting the same bodies with no database and an in-process semaphore): the
+most this sandbox allows, since its own handling (auth check, validation, write) is inside the window the
+concurrency limit counts. Pull: customers pulled (SuiteQL
 keyset pages written to the database) as a ratio of plain `requests` paging of the same sandbox in the same
 run, once at 50 ms latency and once with none. Uses its own temporary SQLite database file (so the
 database-backed concurrency limiter is the one measured) and its own sandbox.
@@ -56,6 +59,35 @@ def plain_paging(sandbox, columns: str) -> tuple[int, float]:
             break
         last = int(data["items"][-1]["id"])
     return rows, time.perf_counter() - started
+
+
+def bare_client_rate(client_config, bodies: list[tuple[str, dict]], share: int) -> float:
+    """Upsert with C threads, no database and no lease: the ceiling the sandbox allows; return per second."""
+    import queue
+    import threading
+
+    from netsuite.client import NetSuiteClient, ThreadLimiter
+
+    client = NetSuiteClient(client_config, limiter=ThreadLimiter(share))
+    todo: queue.Queue = queue.Queue()
+    for item in bodies:
+        todo.put(item)
+
+    def work() -> None:
+        while True:
+            try:
+                external_id, body = todo.get_nowait()
+            except queue.Empty:
+                return
+            client.upsert_customer(external_id, {**body, "externalId": external_id})
+
+    threads = [threading.Thread(target=work) for _ in range(share)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(bodies) / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -130,6 +162,23 @@ def main() -> None:
             print(
                 f"push: peak in flight = {stats['peak_in_flight']} (must be <= {args.share}); "
                 f"429 answers = {stats['responses_by_status'].get('429', 0)}"
+            )
+            # The same bodies again under other external IDs, from a bare client: the sandbox's ceiling.
+            from netsuite.mapping import Mappings, customer_to_netsuite
+
+            mappings = Mappings.from_json(connection.mappings)
+            sample = Customer.objects.prefetch_related("addresses")[: args.push]
+            bodies = [
+                (
+                    f"X{c.customer_id}",
+                    customer_to_netsuite(c, list(c.addresses.all()), [], mappings, connection.defaults),
+                )
+                for c in sample
+            ]
+            bare = bare_client_rate(connection.client_config(), bodies, args.share)
+            print(
+                f"push: bare client (no database) {bare:.1f}/s = {bare / limit:.3f} of the limit; "
+                f"push = {rate / bare:.3f} of the bare client"
             )
 
             # -- pull --

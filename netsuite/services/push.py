@@ -370,23 +370,27 @@ class _Push:
             with transaction.atomic():
                 identification_add(customer=customer, type=self.system.identification_type, value=internal_id)
                 customer_sync_record_success(sync=sync, external_id=internal_id)
-                synclog_record(
-                    record_type=record_type(customer),
-                    record_id=customer.customer_id,
-                    customer=customer,
-                    external_system=self.system,
-                    operation=operation,
-                    trigger=self.trigger,
-                    outcome=SyncLog.Outcome.SUCCESS,
-                    message=f"In NetSuite as internal ID {internal_id}.",
-                    user=self.user,
-                )
+                self._log(customer, operation, SyncLog.Outcome.SUCCESS, f"In NetSuite as internal ID {internal_id}.")
         except (IdentificationConflict, IntegrityError) as exc:
             sync.refresh_from_db()
             self._fail_binding(item, internal_id, str(exc))
             return
         self.internal_ids[customer.pk] = internal_id
         self._record(customer, sync, SyncResult(customer, ok=True, status=sync.status, external_id=internal_id))
+
+    def _log(self, customer: Customer, operation: str, outcome: str, message: str, *, code: str = "") -> None:
+        synclog_record(
+            record_type=record_type(customer),
+            record_id=customer.customer_id,
+            customer=customer,
+            external_system=self.system,
+            operation=operation,
+            trigger=self.trigger,
+            outcome=outcome,
+            error_code=code,
+            message=message,
+            user=self.user,
+        )
 
     def _fail_binding(self, item: _Prepared, internal_id: str, reason: str) -> None:
         message = (
@@ -400,18 +404,7 @@ class _Push:
         with transaction.atomic():
             if sync is not None:
                 customer_sync_record_error(sync=sync, code=code, message=message)
-            synclog_record(
-                record_type=record_type(customer),
-                record_id=customer.customer_id,
-                customer=customer,
-                external_system=self.system,
-                operation=operation,
-                trigger=self.trigger,
-                outcome=SyncLog.Outcome.FAILED,
-                error_code=code[:60],
-                message=message,
-                user=self.user,
-            )
+            self._log(customer, operation, SyncLog.Outcome.FAILED, message, code=code[:60])
         self._record(
             customer,
             sync,
