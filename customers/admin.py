@@ -32,34 +32,38 @@ from .services import (
 )
 
 
-class SyncStatusFilter(admin.SimpleListFilter):
+def has_enabled_sync(**lookups) -> Exists:
+    """Whether the customer has a selected connector matching ``lookups`` (an EXISTS on the indexed syncs)."""
+    return Exists(CustomerSync.objects.filter(customer=OuterRef("pk"), enabled=True, **lookups))
+
+
+class EnabledSyncFilter(admin.SimpleListFilter):
+    """Customers with a selected connector whose ``sync_field`` equals the chosen value."""
+
+    sync_field = ""
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(has_enabled_sync(**{self.sync_field: self.value()}))
+        return queryset
+
+
+class SyncStatusFilter(EnabledSyncFilter):
     title = "sync status"
     parameter_name = "sync_status"
+    sync_field = "status"
 
     def lookups(self, request, model_admin):
         return CustomerSync.Status.choices
 
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(
-                Exists(CustomerSync.objects.filter(customer=OuterRef("pk"), enabled=True, status=self.value()))
-            )
-        return queryset
 
-
-class ConnectorFilter(admin.SimpleListFilter):
+class ConnectorFilter(EnabledSyncFilter):
     title = "connector"
     parameter_name = "connector"
+    sync_field = "external_system"
 
     def lookups(self, request, model_admin):
         return [(str(s.pk), s.name) for s in ExternalSystem.objects.all()]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(
-                Exists(CustomerSync.objects.filter(customer=OuterRef("pk"), enabled=True, external_system=self.value()))
-            )
-        return queryset
 
 
 class HasErrorsFilter(admin.SimpleListFilter):
@@ -70,9 +74,7 @@ class HasErrorsFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        in_error = Exists(
-            CustomerSync.objects.filter(customer=OuterRef("pk"), enabled=True, status=CustomerSync.Status.ERROR)
-        )
+        in_error = has_enabled_sync(status=CustomerSync.Status.ERROR)
         if self.value() == "yes":
             return queryset.filter(in_error | Q(is_valid=False))
         if self.value() == "no":
