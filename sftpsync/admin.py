@@ -4,13 +4,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from integration_portal.secrets import WriteOnlySecretsForm
+from jobs.registry import job_enqueue, user_may_run_jobs
 
-from .models import SftpConnection
+from .models import Feed, FeedFile, SftpConnection
+from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB
 from .services_connection import connection_scan_host_key, connection_test
 from .transport import TransportError, parse_host_keys
 
@@ -149,15 +151,6 @@ class SftpConnectionAdmin(admin.ModelAdmin):
 
 # --- Feeds and the file ledger ---------------------------------------------------------------------
 
-# Imports of this section sit here so that the connection admin above stays untouched.
-from django.http import HttpRequest, HttpResponse  # noqa: E402
-from django.utils.html import format_html  # noqa: E402
-
-from jobs.registry import job_enqueue  # noqa: E402
-
-from .models import Feed, FeedFile  # noqa: E402
-from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB  # noqa: E402
-
 FEED_JOBS = {
     Feed.Kind.HISTORICAL: HISTORICAL_JOB,
     Feed.Kind.EXPORT: EXPORT_JOB,
@@ -167,7 +160,7 @@ FEED_JOBS = {
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
-    list_display = ("kind", "external_system", "connection", "folder_shown", "file_pattern", "enabled", "run_now")
+    list_display = ("kind", "external_system", "connection", "folder_shown", "file_pattern", "enabled")
     list_filter = ("kind", "enabled", "external_system")
     list_editable = ("enabled",)
     search_fields = ("remote_folder", "external_system__name", "external_system__code", "connection__name")
@@ -194,10 +187,24 @@ class FeedAdmin(admin.ModelAdmin):
     def folder_shown(self, obj: Feed) -> str:
         return obj.folder
 
-    @admin.display(description="")
-    def run_now(self, obj: Feed) -> str:
-        url = reverse("admin:sftpsync_feed_run", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Run now</a>', url)
+    actions = ["run_selected_now"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not user_may_run_jobs(request.user):
+            actions.pop("run_selected_now", None)
+        return actions
+
+    @admin.action(description="Run the selected feeds' jobs now")
+    def run_selected_now(self, request: HttpRequest, queryset) -> None:
+        if not user_may_run_jobs(request.user):
+            raise PermissionDenied
+        for feed in queryset.select_related("external_system"):
+            self._enqueue(request, feed)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_run_jobs"] = user_may_run_jobs(request.user)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def get_urls(self):
         return [
@@ -206,12 +213,17 @@ class FeedAdmin(admin.ModelAdmin):
         ]
 
     def run_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Queue the feed's job on the worker cluster and go back to the list."""
+        """Queue the feed's job on the worker cluster (a POST from the change page's button)."""
         feed = self.get_object(request, unquote(object_id))
-        if feed is None:
+        if feed is None or not user_may_run_jobs(request.user):
             raise PermissionDenied
-        if not self.has_change_permission(request, feed):
-            raise PermissionDenied
+        change_url = reverse("admin:sftpsync_feed_change", args=[feed.pk])
+        if request.method != "POST":  # starting a job changes state: only the button's POST does it
+            return HttpResponseRedirect(change_url)
+        self._enqueue(request, feed)
+        return HttpResponseRedirect(change_url)
+
+    def _enqueue(self, request: HttpRequest, feed: Feed) -> None:
         job_enqueue(key=FEED_JOBS[feed.kind], user=request.user, connection=feed.external_system.code)
         self.message_user(
             request,
@@ -219,7 +231,6 @@ class FeedAdmin(admin.ModelAdmin):
             "its progress shows under Job runs.",
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:sftpsync_feed_changelist"))
 
 
 @admin.register(FeedFile)

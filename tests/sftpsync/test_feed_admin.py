@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
-from django_q.models import OrmQ
 
 from sftpsync.models import FeedFile
 
@@ -37,10 +37,43 @@ def test_feed_and_ledger_pages_open(admin_client_logged_in: Client, local_feeds:
     assert admin_client_logged_in.get(reverse("admin:sftpsync_feedfile_add")).status_code == 403
 
 
-def test_run_now_queues_the_feeds_job(admin_client_logged_in: Client, local_feeds: Feeds, settings) -> None:
-    response = admin_client_logged_in.get(reverse("admin:sftpsync_feed_run", args=[local_feeds.export.pk]))
+def user_in_group(group: str) -> Client:
+    user = get_user_model().objects.create_user(group.lower(), password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_run_now_button_queues_the_feeds_job(admin_client_logged_in: Client, local_feeds: Feeds, task_queue) -> None:
+    url = reverse("admin:sftpsync_feed_run", args=[local_feeds.export.pk])
+    page = admin_client_logged_in.get(reverse("admin:sftpsync_feed_change", args=[local_feeds.export.pk]))
+    assert url in page.content.decode()
+    response = admin_client_logged_in.post(url)
     assert response.status_code == 302
-    assert OrmQ.objects.count() == 1
-    task = OrmQ.objects.get().task
+    (task,) = task_queue.drain()
     assert task["func"] == "sftpsync.tasks.export_customers"
     assert task["kwargs"]["connection"] == "netsuite" and task["kwargs"]["trigger"] == "on_demand"
+
+
+def test_run_now_is_never_started_by_a_get(admin_client_logged_in: Client, local_feeds: Feeds, task_queue) -> None:
+    response = admin_client_logged_in.get(reverse("admin:sftpsync_feed_run", args=[local_feeds.export.pk]))
+    assert response.status_code == 302
+    assert task_queue.drain() == []
+
+
+def test_operator_runs_feeds_in_bulk_and_viewer_is_refused(local_feeds: Feeds, task_queue) -> None:
+    changelist = reverse("admin:sftpsync_feed_changelist")
+    action = {"action": "run_selected_now", "_selected_action": [local_feeds.export.pk, local_feeds.party_ident.pk]}
+    operator = user_in_group("Operator")
+    operator.post(changelist, action)
+    assert sorted(t["func"] for t in task_queue.drain()) == [
+        "sftpsync.tasks.export_customers",
+        "sftpsync.tasks.import_party_identifications",
+    ]
+    viewer = user_in_group("Viewer")
+    page = viewer.get(reverse("admin:sftpsync_feed_change", args=[local_feeds.export.pk])).content.decode()
+    assert "Run now" not in page
+    assert viewer.post(reverse("admin:sftpsync_feed_run", args=[local_feeds.export.pk])).status_code == 403
+    viewer.post(changelist, action)
+    assert task_queue.drain() == []
