@@ -1,23 +1,29 @@
 """NetSuite REST push and pull against the sandbox, as ratios (run: .venv/bin/python bench/netsuite_push_pull.py).
 
+The sandbox runs in its own process (`python -m netsuite_sandbox serve`), as NetSuite is remote in
+production: its own work (OAuth check, validation, writes, SuiteQL) does not compete with the portal for one
+GIL. It is configured, seeded and read over its `/_sandbox/` controls.
+
 Push: customers upserted with the sandbox answering after 50 ms and a concurrency share C = 5; the rate is
 printed as a ratio of the limit C / latency (the most a client held to C requests in flight can do), with
 the peak number of requests the sandbox saw in flight (must be <= C), and also as a ratio of a bare client
-in the same run (C threads upserting the same bodies with no database and an in-process semaphore): the
-most this sandbox allows, since its own handling (auth check, validation, write) is inside the window the
-concurrency limit counts. Pull: customers pulled (SuiteQL
-keyset pages written to the database) as a ratio of plain `requests` paging of the same sandbox in the same
-run, once at 50 ms latency and once with none. Uses its own temporary SQLite database file (so the
-database-backed concurrency limiter is the one measured) and its own sandbox.
+in the same run (C threads upserting the same bodies with no database and an in-process semaphore).
+Pull: customers pulled (SuiteQL keyset pages written to the database) as a ratio of plain `requests` paging
+of the same sandbox in the same run, once at 50 ms latency and once with none. Uses its own temporary SQLite
+database file (so the database-backed concurrency limiter is the one measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +43,79 @@ def setup_django(tmp: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+class RemoteSandbox:
+    """A sandbox in a child process: the attributes the bench needs, over the `/_sandbox/` controls."""
+
+    def __init__(self, *, latency_ms: int, concurrency_limit: int) -> None:
+        from netsuite_sandbox import DEMO_CREDENTIALS
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.credentials = DEMO_CREDENTIALS
+        self.account_id = DEMO_CREDENTIALS.account_id
+        self.root_url = f"http://127.0.0.1:{port}"
+        self.base_url = self.root_url + "/services/rest"
+        command = [sys.executable, "-m", "netsuite_sandbox", "serve", "--port", str(port)]
+        command += ["--latency-ms", str(latency_ms), "--concurrency-limit", str(concurrency_limit)]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.control("GET", "health")
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("The sandbox did not start.") from None
+                time.sleep(0.1)
+
+    def control(self, method: str, name: str, data: dict | None = None) -> dict:
+        body = None if data is None else json.dumps(data).encode()
+        request = urllib.request.Request(f"{self.root_url}/_sandbox/{name}", data=body, method=method)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 (our own local sandbox)
+            return json.loads(response.read())
+
+    def oauth(self):
+        from requests_oauthlib import OAuth1
+
+        c = self.credentials
+        return OAuth1(
+            c.consumer_key, c.consumer_secret, c.token_id, c.token_secret, signature_method="HMAC-SHA256",
+            realm=c.account_id,
+        )  # fmt: skip
+
+    def configure(self, **faults) -> dict:
+        return self.control("POST", "config", faults)
+
+    def reset_stats(self) -> None:
+        self.control("POST", "stats/reset", {})
+
+    @property
+    def stats(self) -> dict:
+        return self.control("GET", "stats")
+
+    def reset(self) -> None:
+        self.control("POST", "reset", {"data": True})
+
+    def seed_customers(self, count: int, *, start: datetime, step_seconds: float) -> dict:
+        return self.control(
+            "POST", "seed", {"customers": count, "start": start.isoformat(), "step_seconds": step_seconds}
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def plain_paging(sandbox, columns: str) -> tuple[int, float]:
@@ -106,9 +185,8 @@ def main() -> None:
         from netsuite import services
         from netsuite.limiter import DatabaseLimiter, limiter_for
         from netsuite.models import NetSuiteConnection
-        from netsuite_sandbox import NetSuiteSandbox
 
-        sandbox = NetSuiteSandbox().start()
+        sandbox = RemoteSandbox(latency_ms=args.latency_ms, concurrency_limit=args.share)
         try:
             system = ExternalSystem.objects.create(
                 code="netsuite", name="NetSuite", historical_import_completed_at=timezone.now()
@@ -117,10 +195,10 @@ def main() -> None:
                 external_system=system,
                 account_id=sandbox.account_id,
                 base_url=sandbox.base_url,
-                consumer_key=sandbox.consumer_key,
-                consumer_secret=sandbox.consumer_secret,
-                token_id=sandbox.token_id,
-                token_secret=sandbox.token_secret,
+                consumer_key=sandbox.credentials.consumer_key,
+                consumer_secret=sandbox.credentials.consumer_secret,
+                token_id=sandbox.credentials.token_id,
+                token_secret=sandbox.credentials.token_secret,
                 concurrency_share=args.share,
                 request_timeout=30,
                 mappings={"payment_terms": {"Net 30": "2"}, "price_levels": {"Base Price": "1"}},
