@@ -12,6 +12,13 @@ from django.utils import timezone
 from .models import JobRun
 
 
+def user_by_id(user_id: int | None):
+    """Return the user a queued task names as who asked (None for scheduled runs or a deleted user)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
+
+
 class JobRefused(Exception):
     """Raised by a job that must not run now; the message tells the operator why and what to do."""
 

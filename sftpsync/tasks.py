@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from jobs.services import user_by_id
 
 from .models import Feed
 from .services import HISTORICAL_JOB, PARTY_IDENT_JOB, run_export, run_inbound
-
-
-def _user(user_id: int | None):
-    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
 
 
 def import_historical_customers(
@@ -18,14 +14,18 @@ def import_historical_customers(
     """Import new historical customer files."""
     return str(
         run_inbound(
-            job=HISTORICAL_JOB, kind=Feed.Kind.HISTORICAL, trigger=trigger, user=_user(user_id), connection=connection
+            job=HISTORICAL_JOB,
+            kind=Feed.Kind.HISTORICAL,
+            trigger=trigger,
+            user=user_by_id(user_id),
+            connection=connection,
         )
     )
 
 
 def export_customers(*, trigger: str = "scheduled", user_id: int | None = None, connection: str | None = None) -> str:
     """Write waiting customers to export files."""
-    return str(run_export(trigger=trigger, user=_user(user_id), connection=connection))
+    return str(run_export(trigger=trigger, user=user_by_id(user_id), connection=connection))
 
 
 def import_party_identifications(
@@ -34,6 +34,10 @@ def import_party_identifications(
     """Import new created-IDs files."""
     return str(
         run_inbound(
-            job=PARTY_IDENT_JOB, kind=Feed.Kind.PARTY_IDENT, trigger=trigger, user=_user(user_id), connection=connection
+            job=PARTY_IDENT_JOB,
+            kind=Feed.Kind.PARTY_IDENT,
+            trigger=trigger,
+            user=user_by_id(user_id),
+            connection=connection,
         )
     )
