@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -158,6 +161,28 @@ class IdentificationConflict(Exception):
     """Raised when an identification value already belongs to another customer."""
 
 
+@dataclass(frozen=True)
+class SyncLogEntry:
+    """One attempt to log, as ``synclog_record`` takes it."""
+
+    record_type: str
+    record_id: str
+    trigger: str
+    outcome: str
+    customer: Customer | None = None
+    external_system: ExternalSystem | None = None
+    operation: str = ""
+    error_code: str = ""
+    message: str = ""
+    file_name: str = ""
+    line_number: int | None = None
+    user: Any = None
+
+
+def _authenticated(user):
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def synclog_record(
     *,
     record_type: str,
@@ -174,26 +199,74 @@ def synclog_record(
     user=None,
 ) -> SyncLog:
     """Log one attempt; a success resolves the record's earlier open failures with the same system."""
-    now = timezone.now()
-    entry = SyncLog.objects.create(
+    entry = SyncLogEntry(
         record_type=record_type,
         record_id=record_id,
+        trigger=trigger,
+        outcome=outcome,
         customer=customer,
         external_system=external_system,
         operation=operation,
-        trigger=trigger,
-        outcome=outcome,
         error_code=error_code,
         message=message,
         file_name=file_name,
         line_number=line_number,
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        user=user,
     )
-    if outcome == SyncLog.Outcome.SUCCESS:
-        synclog_resolve_open(
-            record_type=record_type, record_id=record_id, external_system=external_system, at=now, user=user
+    return synclog_record_many([entry])[0]
+
+
+def synclog_record_many(entries: list[SyncLogEntry]) -> list[SyncLog]:
+    """Log attempts in one insert; each success resolves its record's earlier open failures with the same system.
+
+    Earlier means logged before the success: a failure of the same record later in ``entries`` stays open.
+    """
+    if not entries:
+        return []
+    now = timezone.now()
+    logs = SyncLog.objects.bulk_create(
+        SyncLog(
+            record_type=e.record_type,
+            record_id=e.record_id,
+            customer=e.customer,
+            external_system=e.external_system,
+            operation=e.operation,
+            trigger=e.trigger,
+            outcome=e.outcome,
+            error_code=e.error_code,
+            message=e.message,
+            file_name=e.file_name,
+            line_number=e.line_number,
+            created_by=_authenticated(e.user),
         )
-    return entry
+        for e in entries
+    )
+
+    def key(e: SyncLogEntry) -> tuple[str, str, int | None]:
+        return e.record_type, e.record_id, e.external_system.pk if e.external_system is not None else None
+
+    last_success = {key(e): n for n, e in enumerate(entries) if e.outcome == SyncLog.Outcome.SUCCESS}
+    if not last_success:
+        return logs
+    stay_open = [
+        log.pk
+        for n, (e, log) in enumerate(zip(entries, logs, strict=True))
+        if e.outcome == SyncLog.Outcome.FAILED and n > last_success.get(key(e), n)
+    ]
+    # One UPDATE per system (and resolving user): the records' open failures, by record type and ID.
+    wanted: dict[tuple[int | None, Any], dict[str, list[str]]] = {}
+    for (kind, record_id, system_id), n in last_success.items():
+        user = _authenticated(entries[n].user)
+        wanted.setdefault((system_id, user), {}).setdefault(kind, []).append(record_id)
+    for (system_id, user), by_kind in wanted.items():
+        records = reduce(or_, (Q(record_type=kind, record_id__in=ids) for kind, ids in by_kind.items()))
+        open_failures = SyncLog.objects.filter(
+            records, external_system_id=system_id, outcome=SyncLog.Outcome.FAILED, resolved_at__isnull=True
+        )
+        if stay_open:
+            open_failures = open_failures.exclude(pk__in=stay_open)
+        open_failures.update(resolved_at=now, resolved_by=user)
+    return logs
 
 
 def synclog_resolve_open(

@@ -27,11 +27,13 @@ from customers.models import (
 )
 from customers.services import (
     IdentificationConflict,
+    SyncLogEntry,
     customer_sync_record_error,
     customer_sync_record_success,
     customer_validate_for_export,
     identification_add,
     synclog_record,
+    synclog_record_many,
 )
 from integration_portal.bulk import db_value, insert_rows
 from jobs.services import JobRefused
@@ -55,20 +57,6 @@ logger = logging.getLogger(__name__)
 FINISH_BATCH = 50
 FINISH_LINGER = 0.1  # seconds to gather results for one transaction (each costs this thread the GIL a while)
 BACKLOG_PER_SLOT = 20
-SYNCLOG_COLUMNS = (
-    "record_type",
-    "record_id",
-    "customer_id",
-    "external_system_id",
-    "operation",
-    "trigger",
-    "outcome",
-    "error_code",
-    "message",
-    "file_name",
-    "created_at",
-    "created_by_id",
-)
 
 
 @dataclass
@@ -216,7 +204,7 @@ class _Push:
             )
         )
         now = timezone.now()
-        created = db_value(SyncLog, "created_at", now)
+        created = db_value(PartyIdentification, "created_at", now)
         new_idents, bound, conflicts = [], [], []
         for item, internal_id in written:
             pk = item.customer.pk
@@ -239,40 +227,22 @@ class _Push:
             last_error_message="",
             external_id=Case(*(When(pk=item.sync.pk, then=Value(internal_id)) for item, internal_id in bound)),
         )
-        user = self.user if getattr(self.user, "is_authenticated", False) else None
-        insert_rows(
-            SyncLog,
-            SYNCLOG_COLUMNS,
+        synclog_record_many(
             [
-                (
-                    record_type(item.customer),
-                    item.customer.customer_id,
-                    item.customer.pk,
-                    self.system.pk,
-                    OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT,
-                    self.trigger,
-                    SyncLog.Outcome.SUCCESS,
-                    "",
-                    f"In NetSuite as internal ID {internal_id}.",
-                    "",
-                    created,
-                    user.pk if user else None,
+                SyncLogEntry(
+                    record_type=record_type(item.customer),
+                    record_id=item.customer.customer_id,
+                    customer=item.customer,
+                    external_system=self.system,
+                    operation=OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT,
+                    trigger=self.trigger,
+                    outcome=SyncLog.Outcome.SUCCESS,
+                    message=f"In NetSuite as internal ID {internal_id}.",
+                    user=self.user,
                 )
                 for item, internal_id in bound
-            ],
+            ]
         )
-        # A success resolves the customer's earlier open failures with this system (as synclog_record does).
-        by_type: dict[str, list[str]] = {}
-        for item, _ in bound:
-            by_type.setdefault(record_type(item.customer), []).append(item.customer.customer_id)
-        for kind, record_ids in by_type.items():
-            SyncLog.objects.filter(
-                record_type=kind,
-                record_id__in=record_ids,
-                external_system=self.system,
-                outcome=SyncLog.Outcome.FAILED,
-                resolved_at__isnull=True,
-            ).update(resolved_at=now, resolved_by=user)
         for item, internal_id in bound:
             sync = item.sync
             sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
