@@ -67,10 +67,10 @@ def child(step: str, rows: int, workdir: Path, data: Path | None) -> dict:
     from django.utils import timezone
 
     from customers.models import Customer, CustomerSync, ExternalSystem
+    from integration_portal.bulk import RowInserter, db_datetime, table
     from sftpsync.models import Feed, SftpConnection
     from sftpsync.services import run_export, run_inbound
     from sftpsync.services.runs import HISTORICAL_JOB, PARTY_IDENT_JOB
-    from sftpsync.services.sql import RowInserter, db_datetime, table
 
     root = workdir / "root"
     root.mkdir(exist_ok=True)
@@ -152,7 +152,7 @@ def raw_historical(connection, data: Path, system_id: int) -> None:
 
     from customers.models import Customer, CustomerSync, PartyIdentification
     from customers.services import customer_validate_for_export, problems_as_text
-    from sftpsync.services.sql import RowInserter, db_datetime, model_columns, table
+    from integration_portal.bulk import RowInserter, db_datetime, model_columns, table
 
     stamp = db_datetime(timezone.now())
     # The same rows the import writes, stored validity included (every bench row is a person with both names).
@@ -228,7 +228,7 @@ def raw_party_ident(connection, data: Path, system_id: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from sftpsync.services.sql import db_datetime
+    from integration_portal.bulk import db_datetime
 
     stamp = db_datetime(timezone.now())
     ins = (

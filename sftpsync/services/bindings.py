@@ -9,8 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from customers.models import CustomerSync, ExternalSystem, PartyIdentification
-
-from . import sql
+from integration_portal import bulk as sql
 
 
 def ident_inserter() -> sql.RowInserter:

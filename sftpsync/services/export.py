@@ -22,12 +22,12 @@ from customers.models import (
     SyncLog,
 )
 from customers.services import customer_refresh_validation, synclog_record
+from integration_portal import bulk as sql
 from jobs.services import JobProgress, JobRefused
 
 from ..formats import FORMULA_CHARS, ExportWriter, neutralize
 from ..models import ExportedCustomer, Feed, FeedFile
 from ..transport import transport_for
-from . import sql
 
 OPERATION = "export file"
 READ_CHUNK = 5000

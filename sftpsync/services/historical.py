@@ -19,11 +19,11 @@ from customers.models import (
     external_id_validator,
 )
 from customers.services import customer_validate_for_export, problems_as_text
+from integration_portal import bulk as sql
 from jobs.services import JobRefused
 
 from .. import formats
 from ..models import Feed, FeedFile
-from . import sql
 from .bindings import SyncRows, ident_inserter
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from django.utils import timezone
 
 from customers.models import NETSUITE_CUSTOMER_ID, Customer, PartyIdentification, SyncLog
+from integration_portal import bulk as sql
 from jobs.services import JobRefused
 
 from .. import formats
 from ..models import Feed, FeedFile
-from . import sql
 from .bindings import SyncRows, ident_inserter
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 

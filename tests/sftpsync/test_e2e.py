@@ -212,7 +212,7 @@ def test_two_concurrent_exports_put_each_customer_in_exactly_one_file(local_feed
     from django.utils import timezone
 
     from customers.models import ExternalSystem
-    from sftpsync.services.sql import RowInserter
+    from integration_portal.bulk import RowInserter
 
     ExternalSystem.objects.update(historical_import_completed_at=timezone.now())
     local_feeds.export.batch_size = 50

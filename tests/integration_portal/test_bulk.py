@@ -1,0 +1,45 @@
+"""Bulk inserts: plain rows go in with the models' defaults, and nothing is silently shared between rows."""
+
+import pytest
+from django.utils import timezone
+
+from customers.models import Customer, PartyIdentification
+from integration_portal.bulk import db_datetime, insert_rows, select_in
+
+
+@pytest.mark.django_db
+def test_rows_get_the_models_defaults_for_columns_not_given():
+    now = db_datetime(timezone.now())
+    insert_rows(Customer, ("customer_id", "first_name", "created_at", "modified_at"), [("C1", "Ada", now, now)])
+    customer = Customer.objects.get(customer_id="C1")
+    assert (customer.first_name, customer.party_type, customer.is_active, customer.is_valid) == (
+        "Ada",
+        "person",
+        True,
+        False,
+    )
+
+
+@pytest.mark.django_db
+def test_a_per_row_default_must_be_given():
+    with pytest.raises(ValueError, match="customer_id"):
+        insert_rows(Customer, ("first_name",), [("Ada",)])
+
+
+@pytest.mark.django_db
+def test_on_conflict_ignore_skips_duplicates(make_customer):
+    customer = make_customer()
+    now = db_datetime(timezone.now())
+    row = (customer.pk, "NETSUITE_CUSTOMER_ID", "8812", now)
+    columns = ("customer_id", "type", "value", "created_at")
+    insert_rows(PartyIdentification, columns, [row])
+    insert_rows(PartyIdentification, columns, [row, row], on_conflict_ignore=True)
+    assert PartyIdentification.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_select_in_chunks_long_lists(make_customer):
+    ids = [make_customer().customer_id for _ in range(3)]
+    wanted = ids + [f"missing-{n}" for n in range(2000)]
+    found = select_in("SELECT customer_id FROM customers_customer WHERE customer_id IN ({into})", wanted)
+    assert sorted(r[0] for r in found) == sorted(ids)
