@@ -59,6 +59,27 @@ def record_link(obj: SyncLog) -> str:
     return obj.record_id
 
 
+def redirect_back(request, fallback: str) -> HttpResponseRedirect:
+    """Go back where the form was (its "next" field or the referer) if that is this site, else to ``fallback``."""
+    back = request.POST.get("next") or request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = fallback
+    return HttpResponseRedirect(back)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin of records the console shows but never edits: written by jobs and syncs only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def error_with_guidance(obj: SyncLog) -> str:
     guidance = guidance_for(obj.error_code)
     if not guidance:
@@ -67,7 +88,7 @@ def error_with_guidance(obj: SyncLog) -> str:
 
 
 @admin.register(FailedRecord)
-class FailedRecordAdmin(admin.ModelAdmin):
+class FailedRecordAdmin(ReadOnlyAdmin):
     """Every failed sync attempt; open ones first and by default, each with a RESYNC button."""
 
     list_display = (
@@ -122,15 +143,6 @@ class FailedRecordAdmin(admin.ModelAdmin):
         if can_resync(request):
             return (*self.list_display, "resync_button")
         return self.list_display
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resync_permission(self, request):
         return can_resync(request)
@@ -226,10 +238,7 @@ class FailedRecordAdmin(admin.ModelAdmin):
             )
         else:
             self.message_user(request, report.summary(), messages.WARNING)
-        back = request.POST.get("next") or request.headers.get("referer", "")
-        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-            back = reverse("admin:console_failedrecord_changelist")
-        return HttpResponseRedirect(back)
+        return redirect_back(request, reverse("admin:console_failedrecord_changelist"))
 
     def customer_resync_view(self, request, customer_pk):
         """RESYNC a customer with one connector from its External System tab (POST only, Operator role)."""
@@ -252,7 +261,7 @@ class FailedRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(JobRunRecord)
-class JobRunRecordAdmin(admin.ModelAdmin):
+class JobRunRecordAdmin(ReadOnlyAdmin):
     """Every run of every job: who asked, how far it got, how it ended."""
 
     list_display = (
@@ -271,15 +280,6 @@ class JobRunRecordAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     readonly_fields = [f.name for f in JobRunRecord._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="rows")
     def progress(self, obj):

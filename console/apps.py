@@ -7,6 +7,19 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Operators' console"
 
     def ready(self) -> None:
+        from jobs.registry import JobSpec, register_job
+
         from .roles import roles_ensure_after_migrate
+        from .selectors import COUNT_JOB
 
         post_migrate.connect(roles_ensure_after_migrate, sender=self, dispatch_uid="console.roles_ensure")
+        register_job(
+            JobSpec(
+                key=COUNT_JOB,
+                title="Count the dashboard",
+                task="console.tasks.count_dashboard",
+                command=COUNT_JOB,
+                description="Customers by sync status per connector and failures per day, for the dashboard.",
+                default_minutes=1,
+            )
+        )

@@ -1,4 +1,6 @@
-"""The console's own views of shared records: the Failed Record Queue and the job runs."""
+"""The console's own views of shared records (the Failed Record Queue, the job runs) and the dashboard's counts."""
+
+from django.db import models
 
 from customers.models import SyncLog
 from jobs.models import JobRun
@@ -22,3 +24,17 @@ class JobRunRecord(JobRun):
         verbose_name = "job run"
         verbose_name_plural = "job runs"
         permissions = [("can_run_jobs", "Can run jobs now and change their frequency")]
+
+
+class DashboardSnapshot(models.Model):
+    """The dashboard's counts as the count job last took them; the dashboard reads only the newest."""
+
+    counted_at = models.DateTimeField(db_index=True)
+    took_ms = models.PositiveIntegerField(default=0, help_text="How long the counting took.")
+    counts = models.JSONField(default=dict, help_text="Status counts per connector and failures per day.")
+
+    class Meta:
+        get_latest_by = "counted_at"
+
+    def __str__(self) -> str:
+        return f"Dashboard counts of {self.counted_at:%Y-%m-%d %H:%M:%S}"

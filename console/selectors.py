@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.apps import apps
-from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django_q.models import Schedule
 
 from customers.models import CustomerSync, ExternalSystem, SyncLog
 from jobs.models import JobRun
 from jobs.registry import JOBS, JobSpec
 
-COUNTS_CACHE_KEY = "console:dashboard-counts"
-# Counting a million sync states takes a table scan; the dashboard recounts at most this often.
-COUNTS_TTL_SECONDS = 60
+from .models import DashboardSnapshot
+
+COUNT_JOB = "count_dashboard"
 CHART_DAYS = 14
 # A schedule this late (beyond its own interval) means the cluster is not running it.
 OVERDUE_GRACE = timedelta(minutes=10)
+# Counts older than the count job's interval plus this are called out as stale on the dashboard.
+STALE_GRACE = timedelta(minutes=5)
+
+FREQUENCY_PRESETS: dict[int, str] = {
+    15: "Every 15 minutes",
+    30: "Every 30 minutes",
+    60: "Hourly",
+    240: "Every 4 hours",
+    1440: "Daily",
+}
+
+
+def frequency_label(minutes: int) -> str:
+    """Say how often a job runs, as the Jobs page's frequency list does."""
+    if minutes in FREQUENCY_PRESETS:
+        return FREQUENCY_PRESETS[minutes]
+    return "Every minute" if minutes == 1 else f"Every {minutes} minutes"
 
 
 @dataclass
@@ -42,6 +59,9 @@ class ConnectorCounts:
         return self.synced + self.pending + self.awaiting_id + self.error + self.not_synced
 
 
+COUNT_FIELDS = ("synced", "pending", "awaiting_id", "error", "not_synced", "invalid", "open_failures")
+
+
 @dataclass
 class DayBar:
     day: date
@@ -58,10 +78,21 @@ class DashboardCounts:
     counted_at: datetime
     connectors: list[ConnectorCounts]
     days: list[DayBar]
+    took_ms: int = 0
     failures_14d: int = 0
     chart_max: int = 0
     open_failures: int = 0
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def age(self) -> timedelta:
+        return timezone.now() - self.counted_at
+
+    @property
+    def age_text(self) -> str:
+        seconds = int(self.age.total_seconds())
+        if seconds < 60:
+            return f"{max(seconds, 0)} second{'s' if seconds != 1 else ''}"
+        return timesince(self.counted_at)
 
 
 _STATUS_FIELD = {
@@ -73,9 +104,18 @@ _STATUS_FIELD = {
 }
 
 
-def _count(systems: list[ExternalSystem]) -> DashboardCounts:
+def dashboard_count() -> dict:
+    """Count sync states per connector, open failures and failures per day: the count job's work, not a page's.
+
+    These are GROUP BYs over every sync state and every recent failure, so they grow with the tables;
+    the count job stores the result (``dashboard_snapshot_take``) and the dashboard reads that.
+    """
     now = timezone.now()
-    by_pk = {s.pk: ConnectorCounts(system=s) for s in systems}
+    connectors: dict[int, dict[str, int]] = {}
+
+    def of(system_id: int) -> dict[str, int]:
+        return connectors.setdefault(system_id, dict.fromkeys(COUNT_FIELDS, 0))
+
     # One GROUP BY for every connector's statuses and validity.
     rows = (
         CustomerSync.objects.filter(enabled=True)
@@ -84,14 +124,12 @@ def _count(systems: list[ExternalSystem]) -> DashboardCounts:
         .order_by()
     )
     for system_id, status, is_valid, n in rows:
-        counts = by_pk.get(system_id)
-        if counts is None:
-            continue
+        counts = of(system_id)
         name = _STATUS_FIELD.get(status)
         if name:
-            setattr(counts, name, getattr(counts, name) + n)
+            counts[name] += n
         if not is_valid:
-            counts.invalid += n
+            counts["invalid"] += n
     open_rows = (
         SyncLog.objects.filter(outcome=SyncLog.Outcome.FAILED, resolved_at__isnull=True)
         .values_list("external_system_id")
@@ -101,8 +139,8 @@ def _count(systems: list[ExternalSystem]) -> DashboardCounts:
     open_total = 0
     for system_id, n in open_rows:
         open_total += n
-        if system_id in by_pk:
-            by_pk[system_id].open_failures = n
+        if system_id is not None:
+            of(system_id)["open_failures"] = n
     start = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
     start_at = timezone.make_aware(datetime.combine(start, datetime.min.time()))
     per_day = dict(
@@ -112,31 +150,34 @@ def _count(systems: list[ExternalSystem]) -> DashboardCounts:
         .annotate(n=Count("id"))
         .order_by()
     )
-    dates = [start + timedelta(days=i) for i in range(CHART_DAYS)]
-    days = [DayBar(day=d, failures=per_day.get(d, 0)) for d in dates]
+    days = [start + timedelta(days=i) for i in range(CHART_DAYS)]
+    return {
+        "connectors": {str(pk): counts for pk, counts in connectors.items()},
+        "days": [[d.isoformat(), per_day.get(d, 0)] for d in days],
+        "open_failures": open_total,
+    }
+
+
+def dashboard_counts(*, systems: list[ExternalSystem]) -> DashboardCounts | None:
+    """The newest counts the count job stored, for the given connectors; None before its first run. One query."""
+    snapshot = DashboardSnapshot.objects.order_by("-counted_at").first()
+    if snapshot is None:
+        return None
+    stored = snapshot.counts.get("connectors", {})
+    connectors = [
+        ConnectorCounts(system=s, **{k: v for k, v in stored.get(str(s.pk), {}).items() if k in COUNT_FIELDS})
+        for s in systems
+    ]
+    days = [DayBar(day=date.fromisoformat(d), failures=n) for d, n in snapshot.counts.get("days", [])]
     return DashboardCounts(
-        counted_at=now,
-        connectors=list(by_pk.values()),
+        counted_at=snapshot.counted_at,
+        connectors=connectors,
         days=days,
+        took_ms=snapshot.took_ms,
         failures_14d=sum(d.failures for d in days),
         chart_max=max([d.failures for d in days] + [0]),
-        open_failures=open_total,
+        open_failures=snapshot.counts.get("open_failures", 0),
     )
-
-
-def dashboard_counts(*, systems: list[ExternalSystem], recount: bool = False) -> DashboardCounts:
-    """Return sync status counts per connector and failures per day, counted at most once a minute."""
-    counts = None if recount else cache.get(COUNTS_CACHE_KEY)
-    pks = [s.pk for s in systems]
-    if counts is None or [c.system.pk for c in counts.connectors] != pks:
-        counts = _count(systems)
-        cache.set(COUNTS_CACHE_KEY, counts, COUNTS_TTL_SECONDS)
-    return counts
-
-
-def dashboard_counts_forget() -> None:
-    """Make the next dashboard recount, after an operator's action changed what it shows."""
-    cache.delete(COUNTS_CACHE_KEY)
 
 
 def chart_bars(days: list[DayBar], *, width: int = 560, height: int = 140, top: int = 16) -> list[DayBar]:
@@ -174,6 +215,16 @@ class JobState:
         late = timedelta(minutes=self.frequency_minutes or 0) + OVERDUE_GRACE
         return self.schedule.next_run < timezone.now() - late
 
+    @property
+    def frequency_text(self) -> str:
+        return frequency_label(self.frequency_minutes).lower() if self.frequency_minutes else ""
+
+    @property
+    def frequency_choices(self) -> list[tuple[int, str]]:
+        """The presets, and the job's own default where that is none of them (the count job's every minute)."""
+        minutes = {*FREQUENCY_PRESETS, self.spec.default_minutes}
+        return [(m, frequency_label(m)) for m in sorted(minutes)]
+
 
 def job_states() -> list[JobState]:
     """Each registered job with its schedule, its last run and its running run: 1 query + 1 per job."""
@@ -200,9 +251,29 @@ class Warning:
     link_text: str = ""
 
 
-def dashboard_warnings(*, systems: list[ExternalSystem], jobs: list[JobState]) -> list[Warning]:
-    """What needs an operator: historical import not done, overdue schedules, failing connections."""
+def counts_stale(*, counts: DashboardCounts | None, jobs: list[JobState]) -> bool:
+    """Whether the stored counts are older than the count job's interval allows (or were never taken)."""
+    if counts is None:
+        return True
+    state = next((s for s in jobs if s.spec.key == COUNT_JOB), None)
+    every = timedelta(minutes=(state.frequency_minutes if state else None) or 1)
+    return counts.age > every + STALE_GRACE
+
+
+def dashboard_warnings(
+    *, systems: list[ExternalSystem], jobs: list[JobState], counts: DashboardCounts | None
+) -> list[Warning]:
+    """What needs an operator: stale counts, historical import not done, overdue schedules, failing connections."""
     warnings = []
+    if counts is not None and counts_stale(counts=counts, jobs=jobs):
+        warnings.append(
+            Warning(
+                f"The customer counts below were taken {counts.age_text} ago and the count job has "
+                "not run since: check that the job cluster (manage.py qcluster) is running, or press Recount now.",
+                reverse("admin:console_jobs"),
+                "Jobs",
+            )
+        )
     for system in systems:
         if system.is_active and system.historical_import_completed_at is None:
             warnings.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,15 +15,11 @@ from django_q.models import Schedule
 from customers.dispatch import SyncResult, customers_sync_now
 from customers.models import Customer, ExternalSystem, SyncLog
 from customers.services import customer_request_resync, customers_find_by_ids, synclog_record
+from jobs.models import JobRun
 from jobs.registry import JOBS, job_enqueue
 
-FREQUENCY_PRESETS: dict[int, str] = {
-    15: "Every 15 minutes",
-    30: "Every 30 minutes",
-    60: "Hourly",
-    240: "Every 4 hours",
-    1440: "Daily",
-}
+from .models import DashboardSnapshot
+from .selectors import COUNT_JOB, FREQUENCY_PRESETS, dashboard_count
 
 _ID_SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -66,8 +63,8 @@ def customers_sync_logged(
             message=result.message,
             user=user,
         )
-    # The dashboard's counts are not recounted here (a million-row count per click); its latest-attempts
-    # list shows this attempt at once, and the counts follow within a minute.
+    # The dashboard's counts are not recounted here (a million-row count per click): its latest-attempts
+    # list shows this attempt at once, and the count job's next snapshot (every minute) counts it.
     return results
 
 
@@ -184,7 +181,7 @@ def job_run_now(*, key: str, user=None) -> str:
 def job_set_frequency(*, key: str, minutes: int) -> Schedule:
     """Run the job every ``minutes`` minutes from now on; the next run moves closer if it was further away."""
     spec = JOBS[key]
-    if minutes not in FREQUENCY_PRESETS:
+    if minutes not in FREQUENCY_PRESETS and minutes != spec.default_minutes:
         raise ValueError(f"Choose one of the offered frequencies, not every {minutes} minutes.")
     schedule, _ = Schedule.objects.get_or_create(
         name=spec.key, defaults={"func": spec.task, "schedule_type": Schedule.MINUTES, "repeats": -1}
@@ -196,3 +193,22 @@ def job_set_frequency(*, key: str, minutes: int) -> Schedule:
         schedule.next_run = soonest
     schedule.save(update_fields=["schedule_type", "minutes", "next_run"])
     return schedule
+
+
+# Snapshots and scheduled count runs older than this are deleted by the count job (one of each a minute).
+SNAPSHOT_KEEP = timedelta(days=1)
+
+
+def dashboard_snapshot_take() -> DashboardSnapshot:
+    """Count what the dashboard shows and store it as the newest snapshot; drop those older than a day."""
+    started = time.perf_counter()
+    counts = dashboard_count()
+    took_ms = round((time.perf_counter() - started) * 1000)
+    snapshot = DashboardSnapshot.objects.create(counted_at=timezone.now(), took_ms=took_ms, counts=counts)
+    cutoff = snapshot.counted_at - SNAPSHOT_KEEP
+    DashboardSnapshot.objects.filter(counted_at__lt=cutoff).delete()
+    # Runs an operator asked for, and runs that went wrong, stay in the run history.
+    JobRun.objects.filter(
+        job=COUNT_JOB, started_at__lt=cutoff, status=JobRun.Status.DONE, requested_by__isnull=True
+    ).delete()
+    return snapshot

@@ -5,39 +5,44 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import ExternalSystem
 
-from .admin import RESYNC_PERMISSION, RUN_JOBS_PERMISSION
+from .admin import RESYNC_PERMISSION, RUN_JOBS_PERMISSION, redirect_back
 from .selectors import (
     CHART_DAYS,
+    COUNT_JOB,
     chart_bars,
+    counts_stale,
     dashboard_counts,
     dashboard_warnings,
+    frequency_label,
     job_states,
     latest_attempts,
     running_runs,
 )
-from .services import FREQUENCY_PRESETS, customers_export_selected, ids_parse, job_run_now, job_set_frequency
+from .services import customers_export_selected, ids_parse, job_run_now, job_set_frequency
 
 MAX_SELECTIVE_IDS = 200
 
 
 def dashboard_context(request) -> dict:
-    """What the dashboard (the admin's front page) shows; a fixed number of queries."""
+    """What the dashboard (the admin's front page) shows; a fixed number of queries, none of them a count."""
     systems = list(ExternalSystem.objects.filter(is_active=True).order_by("name"))
-    counts = dashboard_counts(systems=systems, recount=request.GET.get("recount") == "1")
+    counts = dashboard_counts(systems=systems)
     jobs = job_states()
     return {
         "counts": counts,
+        "counts_stale": counts_stale(counts=counts, jobs=jobs),
+        "count_job": COUNT_JOB,
         "chart_days": CHART_DAYS,
-        "bars": chart_bars(counts.days),
+        "bars": chart_bars(counts.days) if counts else [],
         "jobs": jobs,
-        "warnings": dashboard_warnings(systems=systems, jobs=jobs),
+        "warnings": dashboard_warnings(systems=systems, jobs=jobs, counts=counts),
         "attempts": latest_attempts(),
         "can_resync": request.user.has_perm(RESYNC_PERMISSION),
         "can_run_jobs": request.user.has_perm(RUN_JOBS_PERMISSION),
@@ -106,28 +111,32 @@ def jobs_view(request, admin_site):
         try:
             if "run_now" in request.POST:
                 job_run_now(key=key, user=request.user)
-                messages.success(
-                    request, f"{key} is queued to run now; its progress shows below once the cluster starts it."
-                )
+                if key == COUNT_JOB:
+                    messages.success(
+                        request, "The dashboard is queued to be recounted now: reload it in a few seconds."
+                    )
+                else:
+                    messages.success(
+                        request, f"{key} is queued to run now; its progress shows below once the cluster starts it."
+                    )
             elif "frequency" in request.POST:
                 minutes = int(request.POST.get("frequency") or 0)
                 schedule = job_set_frequency(key=key, minutes=minutes)
                 messages.success(
                     request,
-                    f"{key} now runs {FREQUENCY_PRESETS[minutes].lower()}; next run at "
+                    f"{key} now runs {frequency_label(minutes).lower()}; next run at "
                     f"{timezone.localtime(schedule.next_run):%Y-%m-%d %H:%M}.",
                 )
         except KeyError:
             messages.error(request, f"There is no job called {key!r}: reload the page and try again.")
         except ValueError as exc:
             messages.error(request, str(exc))
-        return HttpResponseRedirect(reverse("admin:console_jobs"))
+        return redirect_back(request, reverse("admin:console_jobs"))
     states = job_states()
     context = {
         **admin_site.each_context(request),
         "title": "Jobs",
         "jobs": states,
-        "presets": FREQUENCY_PRESETS.items(),
         "can_run_jobs": can_run,
         "any_running": any(s.running for s in states),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pydoc
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -21,16 +22,6 @@ from customers.services import (
 )
 
 FAKE = "fake"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_dashboard_counts() -> Iterator[None]:
-    """Start each test with the dashboard's cached counts gone (the cache outlives a test's database)."""
-    from console.selectors import dashboard_counts_forget
-
-    dashboard_counts_forget()
-    yield
-    dashboard_counts_forget()
 
 
 def fake_handler(*, customers, external_system, trigger, user=None) -> list[SyncResult]:
@@ -146,3 +137,10 @@ def registered_job(db) -> Iterator:
 
 def noop_task(**kwargs) -> None:
     """A task that does nothing."""
+
+
+def run_task(task: dict):
+    """Run a queued django-q2 task here and now, as a cluster worker does: locate its function, pass its arguments."""
+    func = task["func"] if callable(task["func"]) else pydoc.locate(task["func"])
+    assert func is not None, f"{task['func']} is not a function the cluster could run"
+    return func(*task["args"], **task["kwargs"])

@@ -7,13 +7,15 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from console.models import DashboardSnapshot
 from console.roles import OPERATOR, VIEWER, roles_ensure
-from console.services import ids_parse
+from console.selectors import COUNT_JOB
+from console.services import dashboard_snapshot_take, ids_parse
 from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification, SyncLog
 from customers.services import customer_refresh_validation
 from jobs.models import JobRun
 
-from .conftest import fake_handler
+from .conftest import fake_handler, run_task
 
 
 @pytest.mark.django_db
@@ -24,8 +26,9 @@ def test_dashboard_shows_counts_chart_runs_and_warnings(operator_client, make_cu
     failed_customer()
     for customer in Customer.objects.all():
         customer_refresh_validation(customer=customer)
+    dashboard_snapshot_take()
     page = operator_client.get(reverse("admin:index")).content.decode()
-    assert "Customers by sync status" in page
+    assert "Customers by sync status" in page and "Counted 0 seconds ago" in page
     assert "<svg" in page and "Failures over the last 14 days" in page
     assert "1 failed attempt in 14 days" in page
     assert "historical customer import has not been completed" in page  # fake_system has not imported
@@ -53,14 +56,75 @@ def test_dashboard_warns_about_failed_runs_and_overdue_schedules(admin_client, f
 @pytest.mark.django_db
 def test_dashboard_query_count_is_fixed(admin_client, make_customer, failed_customer, django_assert_max_num_queries):
     failed_customer()
+    dashboard_snapshot_take()
     admin_client.get(reverse("admin:index"))
     with django_assert_max_num_queries(20) as few:
-        admin_client.get(reverse("admin:index"), {"recount": "1"})
+        admin_client.get(reverse("admin:index"))
     for _ in range(10):
         make_customer()
         failed_customer()
+    dashboard_snapshot_take()
     with django_assert_max_num_queries(len(few.captured_queries)):
-        admin_client.get(reverse("admin:index"), {"recount": "1"})
+        page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "11 failed attempts in 14 days" in page
+    # The page reads the stored counts; it counts nothing itself.
+    assert not any("COUNT(" in q["sql"].upper() for q in few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_dashboard_counts_come_from_the_count_job_and_show_their_age(
+    operator_client, operator, make_customer, fake_system, task_queue
+):
+    make_customer()
+    page = operator_client.get(reverse("admin:index")).content.decode()
+    assert "Not counted yet" in page and 'value="Recount now"' in page
+    assert "The customer counts below were taken" not in page
+
+    response = operator_client.post(
+        reverse("admin:console_jobs"),
+        {"job": COUNT_JOB, "run_now": "Recount now", "next": reverse("admin:index")},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("admin:index")
+    assert "The dashboard is queued to be recounted now" in response.content.decode()
+    [task] = task_queue.drain()
+    assert task["func"] == "console.tasks.count_dashboard" and task["kwargs"]["user_id"] == operator.pk
+    run_task(task)
+    run = JobRun.objects.get(job=COUNT_JOB)
+    assert run.status == JobRun.Status.DONE and run.requested_by == operator
+    page = operator_client.get(reverse("admin:index")).content.decode()
+    status_row = page.split("NetSuite <span", 1)[1].split("</tr>", 1)[0]
+    assert [cell.split(">")[-1] for cell in status_row.split("</a>")[:-1]][:2] == ["0", "1"]  # 1 pending
+
+    DashboardSnapshot.objects.update(counted_at=timezone.now() - timedelta(minutes=42))
+    page = operator_client.get(reverse("admin:index")).content.decode()
+    assert "Counted 42\xa0minutes ago" in page
+    assert "The customer counts below were taken 42\xa0minutes ago and the count job has not run since" in page
+
+
+@pytest.mark.django_db
+def test_viewer_cannot_recount_the_dashboard(viewer_client, fake_system, task_queue):
+    dashboard_snapshot_take()
+    page = viewer_client.get(reverse("admin:index")).content.decode()
+    assert "Counted 0 seconds ago" in page and "Recount now" not in page
+    forged = viewer_client.post(reverse("admin:console_jobs"), {"job": COUNT_JOB, "run_now": "Recount now"})
+    assert forged.status_code == 403
+    assert task_queue.drain() == []
+
+
+@pytest.mark.django_db
+def test_count_job_keeps_a_day_of_snapshots_and_of_its_unasked_runs(operator):
+    old = timezone.now() - timedelta(days=2)
+    stale = DashboardSnapshot.objects.create(counted_at=old, counts={})
+    unasked = JobRun.objects.create(job=COUNT_JOB, status=JobRun.Status.DONE)
+    asked = JobRun.objects.create(job=COUNT_JOB, status=JobRun.Status.DONE, requested_by=operator)
+    failed = JobRun.objects.create(job=COUNT_JOB, status=JobRun.Status.FAILED)
+    JobRun.objects.update(started_at=old)
+    fresh = dashboard_snapshot_take()
+    assert list(DashboardSnapshot.objects.all()) == [fresh]
+    assert not DashboardSnapshot.objects.filter(pk=stale.pk).exists()
+    assert set(JobRun.objects.values_list("pk", flat=True)) == {asked.pk, failed.pk}
+    assert not JobRun.objects.filter(pk=unasked.pk).exists()
 
 
 def test_ids_parse_accepts_spaces_commas_and_lines():
