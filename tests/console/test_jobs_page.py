@@ -2,9 +2,15 @@
 
 import pytest
 from django.urls import reverse
-from django_q.models import OrmQ, Schedule
+from django.utils import timezone
+from django_q.models import Schedule
 
+from customers.models import CustomerSync, ExternalSystem
+from customers.services import customer_refresh_validation
 from jobs.models import JobRun
+from jobs.registry import JOBS
+
+from .conftest import run_task
 
 JOBS_URL = "admin:console_jobs"
 
@@ -31,14 +37,45 @@ def test_changing_the_frequency_writes_the_schedule(operator_client, registered_
 
 
 @pytest.mark.django_db
-def test_run_now_queues_the_task_with_who_asked(operator_client, operator, registered_job):
-    before = OrmQ.objects.count()
+def test_run_now_queues_the_task_with_who_asked(operator_client, operator, registered_job, task_queue):
     response = operator_client.post(reverse(JOBS_URL), {"job": registered_job.key, "run_now": "Run now"}, follow=True)
     assert "is queued to run now" in response.content.decode()
-    assert OrmQ.objects.count() == before + 1
-    task = OrmQ.objects.latest("id").task
+    [task] = task_queue.drain()
     assert task["func"] == registered_job.task and task["kwargs"]["user_id"] == operator.pk
     assert task["kwargs"]["trigger"] == "on_demand"
+
+
+@pytest.mark.django_db
+def test_run_now_of_a_real_job_records_who_asked_when_the_cluster_runs_it(
+    operator_client, operator, make_customer, netsuite_system, task_queue, tmp_path
+):
+    from sftpsync.models import Feed, SftpConnection
+
+    netsuite_system.transport = ExternalSystem.Transport.FILE
+    netsuite_system.historical_import_completed_at = timezone.now()
+    netsuite_system.save()
+    connection = SftpConnection.objects.create(
+        name="local", transport=SftpConnection.Transport.LOCAL, username="ops", local_root=str(tmp_path)
+    )
+    Feed.objects.create(
+        kind=Feed.Kind.EXPORT, external_system=netsuite_system, connection=connection, remote_folder="/export"
+    )
+    customer = make_customer()
+    customer_refresh_validation(customer=customer)
+    spec = JOBS["export_customers"]
+
+    operator_client.post(reverse(JOBS_URL), {"job": spec.key, "run_now": "Run now"})
+    [task] = task_queue.drain()
+    assert task["func"] == spec.task
+    run_task(task)  # as a cluster worker would
+
+    run = JobRun.objects.get(job=spec.key)
+    assert run.requested_by == operator and run.trigger == "on_demand"
+    assert run.status == JobRun.Status.DONE, run.message
+    assert "Wrote 1 customers" in run.message
+    assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.EXPORTED
+    page = operator_client.get(reverse(JOBS_URL)).content.decode()
+    assert "(asked by olivia)" in page
 
 
 @pytest.mark.django_db
@@ -55,14 +92,13 @@ def test_running_job_shows_progress_and_the_page_polls_for_it(operator_client, r
 
 
 @pytest.mark.django_db
-def test_viewer_sees_no_run_now_and_is_refused(viewer_client, registered_job):
+def test_viewer_sees_no_run_now_and_is_refused(viewer_client, registered_job, task_queue):
     page = viewer_client.get(reverse(JOBS_URL)).content.decode()
     assert registered_job.title in page
     assert "Run now" not in page.replace("Run now queues it", "") and "<select" not in page
-    before = OrmQ.objects.count()
     assert viewer_client.post(reverse(JOBS_URL), {"job": registered_job.key, "run_now": "1"}).status_code == 403
     assert viewer_client.post(reverse(JOBS_URL), {"job": registered_job.key, "frequency": "60"}).status_code == 403
-    assert OrmQ.objects.count() == before
+    assert task_queue.drain() == []
     assert Schedule.objects.get(name=registered_job.key).minutes == 15
 
 
@@ -72,3 +108,15 @@ def test_run_history_page_loads(operator_client, registered_job, operator):
     assert operator_client.get(reverse("admin:console_jobrunrecord_changelist")).status_code == 200
     page = operator_client.get(reverse("admin:console_jobrunrecord_change", args=[run.pk])).content.decode()
     assert "olivia" in page
+
+
+@pytest.mark.django_db
+def test_count_job_runs_every_minute_and_may_go_back_to_it(operator_client):
+    page = operator_client.get(reverse(JOBS_URL)).content.decode()
+    row = page.split('id="job-count_dashboard"', 1)[1].split("</tr>", 1)[0]
+    assert "Count the dashboard" in row and '<option value="1" selected>Every minute</option>' in row
+    operator_client.post(reverse(JOBS_URL), {"job": "count_dashboard", "frequency": "15"})
+    assert Schedule.objects.get(name="count_dashboard").minutes == 15
+    response = operator_client.post(reverse(JOBS_URL), {"job": "count_dashboard", "frequency": "1"}, follow=True)
+    assert "now runs every minute" in response.content.decode()
+    assert Schedule.objects.get(name="count_dashboard").minutes == 1
