@@ -88,7 +88,7 @@ class Customer(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(blank=True, db_index=True)
+    email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     payment_term = models.CharField(max_length=60, blank=True, help_text="e.g. Net 30")
     price_level = models.CharField(max_length=60, blank=True, help_text="e.g. Wholesale")
@@ -111,7 +111,8 @@ class Customer(models.Model):
     is_valid = models.BooleanField("valid for export", default=False, db_index=True)
     problems = models.TextField("export problems", blank=True, help_text="One problem per line.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    modified_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Indexed by the composite (modified_at, id) below, which incremental sync pages by.
+    modified_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-modified_at"]
@@ -171,8 +172,9 @@ class Contact(models.Model):
 class PartyIdentification(models.Model):
     """The customer's ID in another system, e.g. NETSUITE_CUSTOMER_ID 8812 or SHOPIFY_CUST_ID 6543210."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="identifications")
-    type = models.CharField(max_length=60, db_index=True)
+    # Both are indexed by the composite indexes below; single-column indexes would only slow bulk imports.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="identifications", db_index=False)
+    type = models.CharField(max_length=60)
     value = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -197,8 +199,9 @@ class CustomerSync(models.Model):
         SYNCED = "synced", "Synced"
         ERROR = "error", "Error"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="syncs")
-    external_system = models.ForeignKey(ExternalSystem, on_delete=models.PROTECT, related_name="syncs")
+    # Both are indexed by the unique and composite indexes below.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="syncs", db_index=False)
+    external_system = models.ForeignKey(ExternalSystem, on_delete=models.PROTECT, related_name="syncs", db_index=False)
     enabled = models.BooleanField(default=True, help_text="The connector is selected for this customer.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     external_id = models.CharField("external ID", max_length=100, blank=True)
