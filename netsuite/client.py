@@ -295,6 +295,9 @@ class NetSuiteClient:
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.headers.update({"Accept": "application/json", "User-Agent": "customer-sync-portal/1"})
+            # Proxy and CA settings from the environment, read once: requests would scan the whole environment
+            # on every call, which costs more than signing. Every request goes to the same host.
+            self._local.send_settings = session.merge_environment_settings(self.config.rest_url, {}, None, None, None)
             self._local.session = session
         return session
 
@@ -349,7 +352,7 @@ class NetSuiteClient:
             prepared = session.prepare_request(
                 requests.Request(method, url, params=params, data=data, headers=all_headers, auth=self._auth)
             )
-            send_settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
+            send_settings = self._local.send_settings
             with self.limiter.slot():
                 response = session.send(prepared, timeout=self.config.timeout, allow_redirects=False, **send_settings)
                 # Read the body inside the slot: the request is in flight until its answer has arrived.

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 # Local value kinds mapped to NetSuite internal IDs, with the NetSuite field each one fills.
 MAPPED_FIELDS: dict[str, tuple[str, str, str]] = {
@@ -53,10 +54,18 @@ class Mappings:
 
     def to_local(self, kind: str, internal_id: str, ref_name: str = "") -> str:
         """Return the local value for an internal ID (the first one mapped to it), else NetSuite's name or the ID."""
-        for name, mapped_id in getattr(self, kind).items():
-            if mapped_id == str(internal_id):
-                return name
-        return ref_name or str(internal_id)
+        name = self._local_names[kind].get(str(internal_id))
+        return name if name is not None else ref_name or str(internal_id)
+
+    @cached_property
+    def _local_names(self) -> dict[str, dict[str, str]]:
+        # Built once: a pull maps every row's references back to local names.
+        names: dict[str, dict[str, str]] = {}
+        for kind in MAPPED_FIELDS:
+            by_id = names[kind] = {}
+            for name, mapped_id in getattr(self, kind).items():
+                by_id.setdefault(mapped_id, name)
+        return names
 
 
 class MappingError(Exception):
@@ -182,6 +191,10 @@ def _lower_keys(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _ref_id(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
     if isinstance(value, Mapping):
         value = value.get("id")
     return "" if value in (None, "") else str(value)
@@ -194,20 +207,30 @@ def _ref_name(value: Any) -> str:
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
+    if value == "T" or value == "F":  # SuiteQL's booleans
+        return value == "T"
     return str(value).strip().upper() in ("T", "TRUE", "Y", "YES", "1")
 
 
 def _text(value: Any, limit: int) -> str:
+    if type(value) is str:
+        return value.strip()[:limit]
     return ("" if value is None else str(value)).strip()[:limit]
+
+
+_NO_MAPPINGS = Mappings()
+# (lower-case NetSuite field, kind of mapping, portal attribute) of each reference field.
+_REF_FIELDS = tuple((ns_field.lower(), kind, attr) for kind, (attr, ns_field, _label) in MAPPED_FIELDS.items())
 
 
 def netsuite_to_customer_fields(record: Mapping[str, Any], *, mappings: Mappings | None = None) -> dict[str, Any]:
     """Map a NetSuite customer (REST record JSON or a SuiteQL row) to the portal's customer fields."""
-    mappings = mappings or Mappings()
-    r = _lower_keys(record)
-    is_person = _flag(r.get("isperson", False))
+    return _customer_fields(_lower_keys(record), mappings or _NO_MAPPINGS)
+
+
+def _customer_fields(r: Mapping[str, Any], mappings: Mappings) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        "party_type": "person" if is_person else "company",
+        "party_type": "person" if _flag(r.get("isperson", False)) else "company",
         "first_name": _text(r.get("firstname"), 100),
         "last_name": _text(r.get("lastname"), 100),
         "company_name": _text(r.get("companyname"), 200),
@@ -215,22 +238,27 @@ def netsuite_to_customer_fields(record: Mapping[str, Any], *, mappings: Mappings
         "phone": _text(r.get("phone"), 40),
         "is_active": not _flag(r.get("isinactive", False)),
     }
-    for kind, (attr, ns_field, _label) in MAPPED_FIELDS.items():
-        value = r.get(ns_field.lower())
+    for ns_field, kind, attr in _REF_FIELDS:
+        value = r.get(ns_field)
         internal_id = _ref_id(value)
         fields[attr] = mappings.to_local(kind, internal_id, _ref_name(value))[:100] if internal_id else ""
     return fields
 
 
-@dataclass(frozen=True)
-class NetSuiteKeys:
+class NetSuiteKeys(NamedTuple):
     """The identifying parts of a NetSuite customer: what the pull matches and links on."""
 
     internal_id: str
     external_id: str
     parent_id: str
     shopify_id: str
-    last_modified: datetime | None
+    last_modified_text: str = ""
+    tz: tzinfo = UTC
+
+    @property
+    def last_modified(self) -> datetime | None:
+        """Return the last change, parsed when asked (a pull of many rows never needs it)."""
+        return parse_netsuite_datetime(self.last_modified_text, self.tz)
 
 
 def parse_netsuite_datetime(value: Any, tz: tzinfo = UTC) -> datetime | None:
@@ -247,11 +275,22 @@ def parse_netsuite_datetime(value: Any, tz: tzinfo = UTC) -> datetime | None:
 
 def netsuite_keys(record: Mapping[str, Any], *, tz: tzinfo = UTC) -> NetSuiteKeys:
     """Read the internal ID, external ID, parent, Shopify ID and last change of a NetSuite customer."""
-    r = _lower_keys(record)
+    return _keys(_lower_keys(record), tz)
+
+
+def _keys(r: Mapping[str, Any], tz: tzinfo) -> NetSuiteKeys:
     return NetSuiteKeys(
-        internal_id=_ref_id(r.get("id")),
-        external_id=_text(r.get("externalid"), 255),
-        parent_id=_ref_id(r.get("parent")),
-        shopify_id=_text(r.get("custentity_hc_shopify_customer_id"), 100),
-        last_modified=parse_netsuite_datetime(r.get("lastmodifieddate"), tz),
+        _ref_id(r.get("id")),
+        _text(r.get("externalid"), 255),
+        _ref_id(r.get("parent")),
+        _text(r.get("custentity_hc_shopify_customer_id"), 100),
+        _text(r.get("lastmodifieddate"), 40),
+        tz,
     )
+
+
+def suiteql_customer(
+    row: Mapping[str, Any], *, mappings: Mappings, tz: tzinfo = UTC
+) -> tuple[NetSuiteKeys, dict[str, Any]]:
+    """Read a SuiteQL customer row's keys and portal fields at once (its column names are lower case already)."""
+    return _keys(row, tz), _customer_fields(row, mappings)

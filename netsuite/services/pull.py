@@ -1,19 +1,27 @@
 """Pulling customers from NetSuite by lastmodifieddate watermark, keyset-paged, a few statements per page."""
 
+# Table and column names in the SQL below come from the models' _meta, never from input; values are parameters;
+# SuiteQL is built from numbers and fixed column names only.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connections, router, transaction
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from customers.models import (
     SHOPIFY_CUST_ID,
+    Address,
     Customer,
     CustomerSync,
     ExternalSystem,
@@ -23,15 +31,19 @@ from customers.models import (
     new_customer_id,
 )
 from customers.services import (
-    synclog_record,
+    SyncLogEntry,
+    customer_validate_for_export,
+    problems_as_text,
+    synclog_record_many,
 )
+from integration_portal.bulk import db_value, insert_rows, reserve_ids
 
 from ..client import NetSuiteClient
 from ..limiter import slots_for_run
 from ..mapping import (
     Mappings,
-    netsuite_keys,
-    netsuite_to_customer_fields,
+    NetSuiteKeys,
+    suiteql_customer,
 )
 from ..models import NetSuiteConnection
 from .common import OPERATION_PULL, client_for
@@ -89,7 +101,7 @@ def pull_query(*, since: datetime | None, subsidiary_ids: Sequence[int], tz: Zon
             where.append(f"subsidiary IN ({', '.join(str(int(s)) for s in subsidiary_ids)})")
         if after_id is not None:
             where.append(f"id > {int(after_id)}")
-        sql = f"SELECT {', '.join(PULL_COLUMNS)} FROM customer"  # noqa: S608 (numbers and fixed columns only)
+        sql = f"SELECT {', '.join(PULL_COLUMNS)} FROM customer"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return sql + " ORDER BY id"
@@ -217,43 +229,37 @@ def _enqueue_first_push(connection_id: int) -> None:
     )
 
 
-def _insert_rows(model, rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) -> None:
-    """Insert rows of plain values with one prepared statement (executemany), far faster than bulk_create.
+# How a NetSuite row found its local customer, in order of precedence.
+BY_NETSUITE_ID, BY_SYNC, BY_CUSTOMER_ID, BY_SHOPIFY_ID = 1, 2, 3, 4
+CUSTOMER_ATTNAMES = tuple(f.attname for f in Customer._meta.concrete_fields)
+_AT = {name: n for n, name in enumerate(CUSTOMER_ATTNAMES)}
+PULL_FIELD_INDEXES = tuple((name, _AT[name]) for name in CUSTOMER_PULL_FIELDS)
+# A new customer's values besides the pulled fields (``None`` for those the page fills in).
+# Plain strings for rows written by raw SQL.
+PENDING, ERROR, SYNCED = (
+    CustomerSync.Status.PENDING.value,
+    CustomerSync.Status.ERROR.value,
+    CustomerSync.Status.SYNCED.value,
+)
+B2B, B2C, COMPANY = Customer.Segment.B2B.value, Customer.Segment.B2C.value, Customer.PartyType.COMPANY.value
+NEW_CUSTOMER_DEFAULTS = tuple(None if f.primary_key else f.get_default() for f in Customer._meta.concrete_fields)
 
-    Columns not given take the field's default; ``ON CONFLICT DO NOTHING`` works on SQLite and PostgreSQL.
-    """
-    if not rows:
-        return
-    conn = connections[router.db_for_write(model)]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    given = rows[0].keys()
-    constant = {f.attname: f.get_db_prep_save(f.get_default(), conn) for f in fields if f.attname not in given}
-    adapt = {f.attname: conn.ops.adapt_datetimefield_value for f in fields if f.get_internal_type() == "DateTimeField"}
-    qn = conn.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({}){}".format(  # noqa: S608 (quoted model names, no input)
-        qn(model._meta.db_table),
-        ", ".join(qn(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        " ON CONFLICT DO NOTHING" if ignore_conflicts else "",
-    )
-    memo: dict[Any, Any] = {}
 
-    def value(f, row):
-        if f.attname not in row:
-            return constant[f.attname]
-        v = row[f.attname]
-        if v is not None and f.attname in adapt:
-            if v not in memo:
-                memo[v] = adapt[f.attname](v)
-            return memo[v]
-        return v
+@dataclass(slots=True)
+class _Local:
+    """A local customer a NetSuite row matched, with its link and its sync with this system."""
 
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, [[value(f, row) for f in fields] for row in rows])
+    values: list  # the customer's column values, in CUSTOMER_ATTNAMES order
+    linked_to: str | None  # the NetSuite internal ID it is already linked to
+    sync_id: int | None
+    sync_status: str | None
+    sync_external_id: str | None
+    sync_last_synced_at: Any
+    has_enabled_sync: bool
 
 
 class _PullApplier:
-    """Write one page of NetSuite customers: match, create or update, link, in a few bulk statements."""
+    """Write one page of NetSuite customers: match, create or update, link, in a few statements."""
 
     def __init__(self, *, connection: NetSuiteConnection, trigger: str, user, tz: ZoneInfo):
         self.connection = connection
@@ -264,13 +270,27 @@ class _PullApplier:
         self.tz = tz
         self.mappings = Mappings.from_json(connection.mappings)
         self.report = PullReport()
+        # The link every customer written by a pull has, as stored validity sees it.
+        self.enabled_sync = [CustomerSync(external_system=self.system, enabled=True)]
+        self._probe = Customer()
 
-    def _fail(self, record_id: str, customer: Customer | None, code: str, message: str) -> None:
+    def _validity(self, values: list, addresses: Sequence[Address], *, linked: bool = True) -> tuple[bool, str]:
+        """Return the stored validity of a customer given as column values (after this page) and its addresses;
+        ``linked``: it has an enabled sync (a new customer gets one)."""
+        # One in-memory customer reloaded per row: building a model instance for each would cost more than
+        # the rest of the row's work.
+        vars(self._probe).update(zip(CUSTOMER_ATTNAMES, values, strict=True))
+        problems = customer_validate_for_export(
+            customer=self._probe, addresses=addresses, syncs=self.enabled_sync if linked else ()
+        )
+        return not problems, problems_as_text(problems)
+
+    def _failure(self, record_id: str, customer_pk: int | None, code: str, message: str) -> SyncLogEntry:
         self.report.failed += 1
-        synclog_record(
+        return SyncLogEntry(
             record_type=SyncLog.RecordType.CUSTOMER,
             record_id=record_id,
-            customer=customer,
+            customer=Customer(pk=customer_pk) if customer_pk else None,
             external_system=self.system,
             operation=OPERATION_PULL,
             trigger=self.trigger,
@@ -280,171 +300,231 @@ class _PullApplier:
             user=self.user,
         )
 
-    def _match(self, rows: list[tuple[Any, dict]]) -> dict[str, int]:
-        """Map NetSuite internal IDs to local customers: by the NetSuite ID link, the sync's external ID,
-        externalId = customer ID, then the Shopify customer ID."""
+    def _match(self, rows: list[tuple[NetSuiteKeys, dict]]) -> tuple[dict[str, int], dict[int, _Local], set[str]]:
+        """Find the local customers of a page's rows in one query: by the NetSuite ID link, the sync's external
+        ID, externalId = customer ID, then the Shopify customer ID.
+
+        Return the customer pk of each matched NetSuite internal ID, the matched customers, and the customer
+        IDs among the rows' external IDs that are taken.
+        """
+        qn = db_connection.ops.quote_name
+        customer = qn(Customer._meta.db_table)
+        ident = qn(PartyIdentification._meta.db_table)
+        sync = qn(CustomerSync._meta.db_table)
         ns_ids = [k.internal_id for k, _ in rows]
-        found: dict[str, int] = dict(
-            PartyIdentification.objects.filter(type=self.ident_type, value__in=ns_ids).values_list(
-                "value", "customer_id"
+        external_ids = list({k.external_id for k, _ in rows if k.external_id})
+        shopify_ids = list({k.shopify_id for k, _ in rows if k.shopify_id})
+
+        def in_list(values: list) -> str:
+            return ", ".join(["%s"] * len(values))
+
+        branches = [
+            f"SELECT {BY_NETSUITE_ID} AS kind, value AS k, customer_id AS cid FROM {ident} "
+            f"WHERE type = %s AND value IN ({in_list(ns_ids)})",
+            f"SELECT {BY_SYNC}, external_id, customer_id FROM {sync} "
+            f"WHERE external_system_id = %s AND external_id IN ({in_list(ns_ids)})",
+        ]
+        params: list[Any] = [self.ident_type, *ns_ids, self.system.pk, *ns_ids]
+        if external_ids:
+            branches.append(
+                f"SELECT {BY_CUSTOMER_ID}, customer_id, id FROM {customer} "
+                f"WHERE customer_id IN ({in_list(external_ids)})"
             )
+            params += external_ids
+        if shopify_ids:
+            branches.append(
+                f"SELECT {BY_SHOPIFY_ID}, value, customer_id FROM {ident} "
+                f"WHERE type = %s AND value IN ({in_list(shopify_ids)})"
+            )
+            params += [SHOPIFY_CUST_ID, *shopify_ids]
+        columns = ", ".join(f"c.{qn(f.column)}" for f in Customer._meta.concrete_fields)
+        sql = (
+            f"SELECT m.kind, m.k, {columns}, s.id, s.status, s.external_id, s.last_synced_at, "
+            f"(SELECT i.value FROM {ident} i WHERE i.customer_id = c.id AND i.type = %s ORDER BY i.id LIMIT 1), "
+            f"EXISTS (SELECT 1 FROM {sync} e WHERE e.customer_id = c.id AND e.enabled) "
+            f"FROM ({' UNION ALL '.join(branches)}) m JOIN {customer} c ON c.id = m.cid "
+            f"LEFT JOIN {sync} s ON s.customer_id = c.id AND s.external_system_id = %s"
         )
-        rest = [i for i in ns_ids if i not in found]
-        if rest:
-            for value, pk in CustomerSync.objects.filter(external_system=self.system, external_id__in=rest).values_list(
-                "external_id", "customer_id"
-            ):
-                found.setdefault(value, pk)
-        rest_rows = [k for k, _ in rows if k.internal_id not in found]
-        by_eid = {k.external_id: k.internal_id for k in rest_rows if k.external_id}
-        if by_eid:
-            for customer_id, pk in Customer.objects.filter(customer_id__in=list(by_eid)).values_list(
-                "customer_id", "pk"
-            ):
-                found.setdefault(by_eid[customer_id], pk)
-        by_shopify = {k.shopify_id: k.internal_id for k in rest_rows if k.shopify_id and k.internal_id not in found}
-        if by_shopify:
-            for value, pk in PartyIdentification.objects.filter(
-                type=SHOPIFY_CUST_ID, value__in=list(by_shopify)
-            ).values_list("value", "customer_id"):
-                found.setdefault(by_shopify[value], pk)
-        return found
+        width = len(CUSTOMER_ATTNAMES)
+        by_kind: dict[int, dict[str, int]] = {kind: {} for kind in (1, 2, 3, 4)}
+        local: dict[int, _Local] = {}
+        with db_connection.cursor() as cursor:
+            cursor.execute(sql, [self.ident_type, *params, self.system.pk])
+            for kind, key, *rest in cursor.fetchall():
+                values = rest[:width]
+                pk = values[0]
+                by_kind[kind].setdefault(key, pk)
+                if pk not in local:
+                    sync_id, status, external_id, synced_at, linked_to, enabled = rest[width:]
+                    local[pk] = _Local(values, linked_to, sync_id, status, external_id, synced_at, bool(enabled))
+        found: dict[str, int] = {}
+        for keys, _ in rows:
+            pk = (
+                by_kind[BY_NETSUITE_ID].get(keys.internal_id)
+                or by_kind[BY_SYNC].get(keys.internal_id)
+                or by_kind[BY_CUSTOMER_ID].get(keys.external_id)
+                or by_kind[BY_SHOPIFY_ID].get(keys.shopify_id)
+            )
+            if pk is not None:
+                found[keys.internal_id] = pk
+        return found, local, set(by_kind[BY_CUSTOMER_ID])
 
     def apply(self, items: list[dict]) -> None:
+        report = self.report
         now = timezone.now()
+        stamp = db_value(Customer, "modified_at", now)
+        failures: list[SyncLogEntry] = []
         rows = []
         for item in items:
-            keys = netsuite_keys(item, tz=self.tz)
+            keys, fields = suiteql_customer(item, mappings=self.mappings, tz=self.tz)
             if not keys.internal_id:
-                self._fail("(no id)", None, "MALFORMED_RESPONSE", f"NetSuite sent a customer without an id: {item!r}")
+                message = f"NetSuite sent a customer without an id: {item!r}"
+                failures.append(self._failure("(no id)", None, "MALFORMED_RESPONSE", message))
                 continue
-            rows.append((keys, netsuite_to_customer_fields(item, mappings=self.mappings)))
+            rows.append((keys, fields))
+        matched, local, taken = self._match(rows) if rows else ({}, {}, set())
 
-        matched = self._match(rows)
-        matched_pks = list(set(matched.values()))
-        existing = Customer.objects.in_bulk(matched_pks) if matched_pks else {}
-        # The NetSuite ID each matched customer is already linked to, to catch a second NetSuite record.
-        linked_to: dict[int, str] = {
-            pk: value
-            for value, pk in PartyIdentification.objects.filter(
-                type=self.ident_type, customer_id__in=matched_pks
-            ).values_list("value", "customer_id")
-        }
-        syncs = {
-            s.customer_id: s
-            for s in CustomerSync.objects.filter(external_system=self.system, customer_id__in=matched_pks)
-        }
-
-        to_update: list[Customer] = []
-        new_rows: list[dict[str, Any]] = []
-        new_keys: dict[str, Any] = {}  # customer ID → NetSuite keys
-        links: list[tuple[int, Any]] = []
-        candidate_ids = [k.external_id for k, _ in rows if k.internal_id not in matched and k.external_id]
-        taken_cids = set(Customer.objects.filter(customer_id__in=candidate_ids).values_list("customer_id", flat=True))
+        new_rows: list[tuple] = []
+        new_keys: dict[str, NetSuiteKeys] = {}  # customer ID → NetSuite keys
+        changed: dict[int, list] = {}  # pk → the customer's values after this page
+        links: list[tuple[int, NetSuiteKeys]] = []
+        claimed: dict[int, str] = {}  # pk → the NetSuite ID this page links it to
         for keys, fields in rows:
             pk = matched.get(keys.internal_id)
             if pk is not None:
-                customer = existing[pk]
-                other = linked_to.get(pk)
+                found = local[pk]
+                other = claimed.get(pk) or found.linked_to
+                values = found.values
                 if other and other != keys.internal_id:
-                    self._fail(
-                        keys.external_id or keys.internal_id,
-                        customer,
-                        "DUPLICATE_IN_NETSUITE",
-                        f"NetSuite customer {keys.internal_id} (external ID {keys.external_id or 'none'}) matches "
-                        f"customer {customer.customer_id}, which is already linked to NetSuite customer {other}: "
-                        "NetSuite holds a duplicate. Merge the two in NetSuite, then pull again.",
+                    failures.append(
+                        self._failure(
+                            keys.external_id or keys.internal_id,
+                            pk,
+                            "DUPLICATE_IN_NETSUITE",
+                            f"NetSuite customer {keys.internal_id} (external ID {keys.external_id or 'none'}) "
+                            f"matches customer {values[_AT['customer_id']]}, which is already linked to NetSuite "
+                            f"customer {other}: NetSuite holds a duplicate. Merge the two in NetSuite, then pull "
+                            "again.",
+                        )
                     )
                     continue
-                sync = syncs.get(pk)
-                if (
-                    sync
-                    and sync.status in (CustomerSync.Status.PENDING, CustomerSync.Status.ERROR)
-                    and (sync.last_synced_at is None or customer.modified_at > sync.last_synced_at)
+                claimed[pk] = keys.internal_id
+                links.append((pk, keys))
+                if found.sync_status in (PENDING, ERROR) and (
+                    found.sync_last_synced_at is None
+                    or _aware(values[_AT["modified_at"]]) > _aware(found.sync_last_synced_at)
                 ):
                     # Local changes not yet sent win: the next push sends them to NetSuite.
-                    self.report.kept_local += 1
-                    links.append((pk, keys))
+                    report.kept_local += 1
                     continue
-                changed = [f for f in CUSTOMER_PULL_FIELDS if getattr(customer, f) != fields[f]]
-                if changed:
-                    for f in changed:
-                        setattr(customer, f, fields[f])
-                    customer.modified_at = now
-                    to_update.append(customer)
-                    self.report.updated += 1
+                if any(values[n] != fields[name] for name, n in PULL_FIELD_INDEXES):
+                    values = list(values)
+                    for name, n in PULL_FIELD_INDEXES:
+                        values[n] = fields[name]
+                    changed[pk] = values
+                    report.updated += 1
                 else:
-                    self.report.unchanged += 1
-                links.append((pk, keys))
+                    report.unchanged += 1
             else:
                 customer_id = keys.external_id
-                if not _valid_customer_id(customer_id) or customer_id in taken_cids:
+                if customer_id in taken or not _valid_customer_id(customer_id):
                     customer_id = new_customer_id()
-                taken_cids.add(customer_id)
-                segment = (
-                    Customer.Segment.B2B
-                    if fields["party_type"] == Customer.PartyType.COMPANY or keys.parent_id
-                    else Customer.Segment.B2C
-                )
-                new_rows.append(
-                    {"customer_id": customer_id, "segment": segment, "created_at": now, "modified_at": now, **fields}
-                )
+                taken.add(customer_id)
+                values = list(NEW_CUSTOMER_DEFAULTS)
+                for name, n in PULL_FIELD_INDEXES:
+                    values[n] = fields[name]
+                values[_AT["customer_id"]] = customer_id
+                values[_AT["segment"]] = B2B if fields["party_type"] == COMPANY or keys.parent_id else B2C
+                values[_AT["created_at"]] = values[_AT["modified_at"]] = stamp
+                # A new customer has no address yet and gets its link with this system below.
+                values[_AT["is_valid"]], values[_AT["problems"]] = self._validity(values, ())
+                new_rows.append(values)
                 new_keys[customer_id] = keys
-                self.report.created += 1
+                report.created += 1
 
-        if to_update:
-            Customer.objects.bulk_update(to_update, [*CUSTOMER_PULL_FIELDS, "modified_at"], batch_size=500)
+        self._update_customers(changed, local, links, stamp)
         if new_rows:
-            _insert_rows(Customer, new_rows)
-            created = Customer.objects.filter(customer_id__in=list(new_keys)).values_list("customer_id", "pk")
-            links += [(pk, new_keys[customer_id]) for customer_id, pk in created]
-        self._link(links, now)
+            # IDs taken up front: the new customers are linked without reading them back.
+            for values, pk in zip(new_rows, reserve_ids(Customer, len(new_rows)), strict=True):
+                values[0] = pk
+                links.append((pk, new_keys[values[_AT["customer_id"]]]))
+            insert_rows(Customer, CUSTOMER_ATTNAMES, new_rows)
+        self._link(links, local, now)
+        synclog_record_many(failures)
 
-    def _link(self, links: list[tuple[int, Any]], now: datetime) -> None:
+    def _update_customers(
+        self, changed: dict[int, list], local: dict[int, _Local], links: list[tuple[int, Any]], stamp: Any
+    ) -> None:
+        """Write the changed customers, and the stored validity of those whose fields or link changed."""
+        # A matched customer without a sync with this system gets one below: its validity may change too.
+        relinked = [pk for pk, _ in links if pk not in changed and local[pk].sync_id is None]
+        check = [*changed, *relinked]
+        if not check:
+            return
+        addresses: dict[int, list[Address]] = {pk: [] for pk in check}
+        for address in Address.objects.filter(customer_id__in=check).order_by("id"):
+            addresses[address.customer_id].append(address)
+        validity = []
+        for pk in check:
+            found = local[pk]
+            values = changed.get(pk) or found.values
+            # A customer without a sync with this system gets an enabled one below; one with a disabled sync
+            # keeps it, and counts as linked only through other enabled syncs.
+            state = self._validity(values, addresses[pk], linked=found.sync_id is None or found.has_enabled_sync)
+            if pk in changed:
+                values[_AT["is_valid"]], values[_AT["problems"]] = state
+            elif state != (values[_AT["is_valid"]], values[_AT["problems"]]):
+                validity.append((pk, *state))
+        update_rows(
+            Customer,
+            [*CUSTOMER_PULL_FIELDS, "is_valid", "problems", "modified_at"],
+            [
+                (pk, *(values[_AT[name]] for name in CUSTOMER_PULL_FIELDS), values[_AT["is_valid"]],
+                 values[_AT["problems"]], stamp)
+                for pk, values in changed.items()
+            ],
+        )  # fmt: skip
+        # Validity is derived, not a change to sync: modified_at stays.
+        update_rows(Customer, ["is_valid", "problems"], validity)
+
+    def _link(self, links: list[tuple[int, NetSuiteKeys]], local: dict[int, _Local], now: datetime) -> None:
         """Create the NetSuite and Shopify identifications and the synced links; set parent companies."""
-        pks = [pk for pk, _ in links]
-        has_ident = set(
-            PartyIdentification.objects.filter(type=self.ident_type, customer_id__in=pks).values_list(
-                "customer_id", flat=True
-            )
-        )
-        idents = {(self.ident_type, keys.internal_id): pk for pk, keys in links if pk not in has_ident}
+        stamp = db_value(PartyIdentification, "created_at", now)
+        idents = {
+            (self.ident_type, keys.internal_id): pk for pk, keys in links if pk not in local or not local[pk].linked_to
+        }
         idents.update({(SHOPIFY_CUST_ID, keys.shopify_id): pk for pk, keys in links if keys.shopify_id})
-        _insert_rows(
+        insert_rows(
             PartyIdentification,
-            [{"customer_id": pk, "type": t, "value": v, "created_at": now} for (t, v), pk in idents.items()],
-            ignore_conflicts=True,
+            ("customer_id", "type", "value", "created_at"),
+            [(pk, kind, value, stamp) for (kind, value), pk in idents.items()],
+            on_conflict_ignore=True,
         )
 
-        syncs = {
-            s.customer_id: s for s in CustomerSync.objects.filter(external_system=self.system, customer_id__in=pks)
-        }
+        synced_at = db_value(CustomerSync, "last_synced_at", now)
         new_syncs, changed_syncs = [], []
         for pk, keys in links:
-            sync = syncs.get(pk)
-            if sync is None:
-                new_syncs.append(
-                    {
-                        "customer_id": pk,
-                        "external_system_id": self.system.pk,
-                        "enabled": True,
-                        "status": CustomerSync.Status.SYNCED,
-                        "external_id": keys.internal_id,
-                        "last_synced_at": now,
-                    }
-                )
+            found = local.get(pk)
+            if found is None or found.sync_id is None:
+                new_syncs.append((pk, self.system.pk, True, SYNCED, keys.internal_id, synced_at))
+                continue
+            # A pending or failed link keeps its status: local changes still have to be sent.
+            keep = found.sync_status in (PENDING, ERROR)
+            if found.sync_external_id == keys.internal_id and (keep or found.sync_status == SYNCED):
+                continue
+            if keep:
+                last = db_value(CustomerSync, "last_synced_at", _aware(found.sync_last_synced_at))
+                changed_syncs.append((found.sync_id, keys.internal_id, found.sync_status, last))
             else:
-                # A pending or failed link keeps its status: local changes still have to be sent.
-                keep = sync.status in (CustomerSync.Status.PENDING, CustomerSync.Status.ERROR)
-                if sync.external_id == keys.internal_id and (keep or sync.status == CustomerSync.Status.SYNCED):
-                    continue
-                sync.external_id = keys.internal_id
-                if not keep:
-                    sync.status = CustomerSync.Status.SYNCED
-                    sync.last_synced_at = now
-                changed_syncs.append(sync)
-        _insert_rows(CustomerSync, new_syncs, ignore_conflicts=True)
-        CustomerSync.objects.bulk_update(changed_syncs, ["external_id", "status", "last_synced_at"], batch_size=500)
+                changed_syncs.append((found.sync_id, keys.internal_id, SYNCED, synced_at))
+        insert_rows(
+            CustomerSync,
+            ("customer_id", "external_system_id", "enabled", "status", "external_id", "last_synced_at",
+             "last_error_code", "last_error_message"),
+            [(*row, "", "") for row in new_syncs],
+            on_conflict_ignore=True,
+        )  # fmt: skip
+        update_rows(CustomerSync, ["external_id", "status", "last_synced_at"], changed_syncs)
 
         # Sub-customers: link to the parent company when the portal knows it (parents usually come first).
         wanted = {pk: keys.parent_id for pk, keys in links if keys.parent_id}
@@ -454,20 +534,57 @@ class _PullApplier:
                     "value", "customer_id"
                 )
             )
-            current = dict(Customer.objects.filter(pk__in=list(wanted)).values_list("pk", "parent_id"))
-            updates = [
-                Customer(pk=pk, parent_id=parents[ns_parent])
-                for pk, ns_parent in wanted.items()
-                if ns_parent in parents and current.get(pk) != parents[ns_parent] and parents[ns_parent] != pk
-            ]
-            Customer.objects.bulk_update(updates, ["parent"], batch_size=500)
+            parent_at = _AT["parent_id"]
+            update_rows(
+                Customer,
+                ["parent_id"],
+                [
+                    (pk, parents[ns_parent])
+                    for pk, ns_parent in wanted.items()
+                    if ns_parent in parents
+                    and parents[ns_parent] != pk
+                    and (pk not in local or local[pk].values[parent_at] != parents[ns_parent])
+                ],
+            )
+
+
+def update_rows(model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
+    """Set ``columns`` on rows given as (pk, *values): on PostgreSQL one UPDATE … FROM (VALUES …) per few
+    thousand rows, elsewhere one prepared UPDATE run with executemany."""
+    if not rows:
+        return
+    db = db_connection
+    qn = db.ops.quote_name
+    table = qn(model._meta.db_table)
+    fields = [model._meta.get_field(c) for c in columns]
+    pk = qn(model._meta.pk.column)
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            names = ", ".join(["pk", *(f"v{n}" for n in range(len(fields)))])
+            assign = ", ".join(f"{qn(f.column)} = v.v{n}::{f.db_type(db)}" for n, f in enumerate(fields))
+            placeholders = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+            per_statement = max(1, 30_000 // (len(fields) + 1))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                sql = (
+                    f"UPDATE {table} SET {assign} FROM (VALUES {', '.join([placeholders] * len(chunk))}) "
+                    f"AS v({names}) WHERE {table}.{pk} = v.pk::bigint"
+                )
+                cursor.execute(sql, [value for row in chunk for value in row])
+        else:
+            assign = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+            sql = f"UPDATE {table} SET {assign} WHERE {pk} = %s"
+            cursor.executemany(sql, [(*row[1:], row[0]) for row in rows])
+
+
+def _aware(value: Any) -> datetime | None:
+    """Read a datetime column fetched by raw SQL (SQLite gives naive UTC) as an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 def _valid_customer_id(value: str) -> bool:
-    if not value or len(value) > 40:
-        return False
-    try:
-        external_id_validator(value)
-    except Exception:
-        return False
-    return True
+    return 0 < len(value) <= 40 and external_id_validator.regex.search(value) is not None

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from customers.models import Customer, CustomerSync, PartyIdentification, SyncLog
+from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdentification, SyncLog
+from customers.services import customer_refresh_validation, customer_validate_for_export, problems_as_text
 from jobs.models import JobRun
 from netsuite import services, tasks
 from netsuite.client import BadResponse, NetSuiteClient
@@ -146,6 +147,84 @@ def test_sub_customers_are_linked_to_their_parent(connection, netsuite_sandbox):
     child = Customer.objects.get(first_name="Bob")
     assert child.parent.company_name == "Engines Ltd"
     assert child.segment == "b2b"
+
+
+def stored_validity_is_the_validators(customer: Customer) -> bool:
+    problems = customer_validate_for_export(customer=customer)
+    return (customer.is_valid, customer.problems) == (not problems, problems_as_text(problems))
+
+
+def test_pulled_customers_store_the_validity_the_validator_gives(connection, netsuite_sandbox):
+    netsuite_sandbox.seed_customers(6, start=LONG_AGO)
+    netsuite_sandbox.create_customer(
+        {"isPerson": True, "firstName": "No", "lastName": "Terms", "subsidiary": {"id": "1"}, "priceLevel": {"id": "1"}}
+    )
+    assert pull(connection).created == 7
+
+    customers = list(Customer.objects.all())
+    assert all(stored_validity_is_the_validators(c) for c in customers)
+    # Pulled customers have no address yet: none is valid for export, and each says why.
+    assert {c.is_valid for c in customers} == {False}
+    assert all("Incomplete address" in c.problems for c in customers)
+    assert "Missing payment term" in Customer.objects.get(last_name="Terms").problems
+
+
+def test_a_pull_writes_only_changed_customers_and_recomputes_their_validity(
+    connection, make_customer, netsuite_sandbox
+):
+    changed = make_customer(customer_id="C1")
+    same = make_customer(customer_id="C2", first_name="Grace", last_name="Hopper", email="", phone="")
+    unlinked = make_customer(
+        customer_id="C3", first_name="Alan", last_name="Turing", email="", phone="", connector=False
+    )
+    for customer in (changed, same, unlinked):
+        customer_refresh_validation(customer=customer)
+    CustomerSync.objects.update(status="synced")
+    Customer.objects.update(modified_at=LONG_AGO)
+    assert Customer.objects.filter(is_valid=True).count() == 2
+    common = {"isPerson": True, "subsidiary": {"id": "1"}, "terms": {"id": "2"}, "priceLevel": {"id": "1"}}
+    # C1 loses its payment term in NetSuite; C2 and C3 come back as they are.
+    netsuite_sandbox.create_customer(
+        {**common, "externalId": "C1", "firstName": "Ada", "lastName": changed.last_name, "terms": None}
+    )
+    netsuite_sandbox.create_customer({**common, "externalId": "C2", "firstName": "Grace", "lastName": "Hopper"})
+    netsuite_sandbox.create_customer({**common, "externalId": "C3", "firstName": "Alan", "lastName": "Turing"})
+
+    report = pull(connection)
+
+    assert (report.updated, report.unchanged, report.created) == (1, 2, 0)
+    changed.refresh_from_db()
+    assert (changed.payment_term, changed.is_valid) == ("", False)
+    assert "Missing payment term" in changed.problems
+    assert changed.modified_at > LONG_AGO
+    same.refresh_from_db()
+    assert (same.modified_at, same.is_valid) == (LONG_AGO, True)
+    # C3 had no connector selected; the pull links it, so it becomes valid without counting as a change.
+    unlinked.refresh_from_db()
+    assert (unlinked.modified_at, unlinked.is_valid, unlinked.problems) == (LONG_AGO, True, "")
+    assert all(stored_validity_is_the_validators(c) for c in Customer.objects.all())
+
+
+def test_a_disabled_sync_stays_disabled_and_leaves_the_customer_unlinked(connection, make_customer, netsuite_sandbox):
+    customer = make_customer(customer_id="C5", payment_term="")
+    CustomerSync.objects.filter(customer=customer).update(enabled=False, status="synced")
+    Customer.objects.filter(pk=customer.pk).update(modified_at=LONG_AGO)
+    netsuite_sandbox.create_customer(
+        {"externalId": "C5", "isPerson": True, "firstName": "Ada", "lastName": "Changed", "subsidiary": {"id": "1"}}
+    )
+    assert pull(connection).updated == 1
+    customer.refresh_from_db()
+    assert CustomerSync.objects.get(customer=customer).enabled is False
+    assert "Connector not selected" in customer.problems
+    assert stored_validity_is_the_validators(customer)
+    other = ExternalSystem.objects.create(code="joor", name="JOOR", kind=ExternalSystem.Kind.JOOR)
+    CustomerSync.objects.create(customer=customer, external_system=other)
+    netsuite_sandbox.upsert_customer("C5", {"lastName": "Again"})
+    netsuite_sandbox.set_last_modified(1, timezone.now() + timedelta(minutes=5))
+    assert pull(connection).updated == 1
+    customer.refresh_from_db()
+    assert "Connector not selected" not in customer.problems
+    assert stored_validity_is_the_validators(customer)
 
 
 class StopAfter(NetSuiteClient):
