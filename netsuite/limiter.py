@@ -13,6 +13,8 @@ without polling the database.
 A run that sends many requests (a push, a pull) holds its slots as a ``LeasedSlots`` pool instead: it
 claims up to its share once, renews the lease while it works and gives the slots back at the end (or they
 expire if its process dies), so no database write stands between two requests.
+
+With ``REDIS_URL`` set, the leases live in Redis instead of slot rows (``redis_limiter.RedisLimiter``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.db import connections
 from django.db.models import Q
@@ -111,6 +114,15 @@ class DatabaseLimiter:
     def release(self, pk: int, token: str) -> None:
         RequestSlot.objects.filter(pk=pk, holder=token).update(holder="", expires_at=None)
 
+    def renew_holder(self, token: str) -> int:
+        """Extend every lease the holder has; return how many it still holds."""
+        return RequestSlot.objects.filter(connection_id=self.connection_id, holder=token).update(
+            expires_at=timezone.now() + self.lease
+        )
+
+    def release_holder(self, token: str) -> None:
+        RequestSlot.objects.filter(connection_id=self.connection_id, holder=token).update(holder="", expires_at=None)
+
     def acquire(self) -> tuple[int, str]:
         deadline = time.monotonic() + self.max_wait_seconds
         wait = 0.005
@@ -154,8 +166,10 @@ class LeasedSlots:
         lease_seconds: float,
         request_seconds: float,
         max_wait_seconds: float = 600.0,
+        backend: Any = None,
     ) -> None:
-        self._db = DatabaseLimiter(
+        # Where the leases live: slot rows by default, or a RedisLimiter built with the same arguments.
+        self._db = backend or DatabaseLimiter(
             connection_id=connection_id, share=share, lease_seconds=lease_seconds, max_wait_seconds=max_wait_seconds
         )
         self.wanted = max(1, min(wanted, self._db.share))
@@ -238,9 +252,7 @@ class LeasedSlots:
 
     def _renew(self) -> None:
         started = time.monotonic()
-        kept = RequestSlot.objects.filter(connection_id=self._db.connection_id, holder=self.token).update(
-            expires_at=timezone.now() + self._db.lease
-        )
+        kept = self._db.renew_holder(self.token)
         with self._lock:
             lost = self._held - kept
             if lost > 0:
@@ -276,9 +288,7 @@ class LeasedSlots:
             self._error = exc
         finally:
             try:
-                RequestSlot.objects.filter(connection_id=self._db.connection_id, holder=self.token).update(
-                    holder="", expires_at=None
-                )
+                self._db.release_holder(self.token)
             finally:
                 self._ready.set()
                 connections.close_all()
@@ -302,8 +312,23 @@ def slots_for_run(*, connection: NetSuiteConnection, wanted: int | None = None) 
         wanted=wanted or connection.concurrency_share,
         lease_seconds=connection.request_timeout + 30,
         request_seconds=connection.request_timeout,
+        backend=_redis_limiter(connection),
     ) as slots:
         yield slots
+
+
+def _redis_limiter(connection: NetSuiteConnection):
+    """Return a Redis-backed limiter when ``REDIS_URL`` is set, else None."""
+    if not settings.REDIS_URL:
+        return None
+    from .redis_limiter import RedisLimiter
+
+    return RedisLimiter(
+        url=settings.REDIS_URL,
+        connection_id=connection.pk,
+        share=connection.concurrency_share,
+        lease_seconds=connection.request_timeout + 30,
+    )
 
 
 def limiter_for(*, connection: NetSuiteConnection):
@@ -311,7 +336,7 @@ def limiter_for(*, connection: NetSuiteConnection):
     if database_is_process_private():
         # No other process can reach this database, so this process is the whole world: a semaphore is exact.
         return ProcessLimiter(connection_id=connection.pk, share=connection.concurrency_share)
-    return DatabaseLimiter(
+    return _redis_limiter(connection) or DatabaseLimiter(
         connection_id=connection.pk,
         share=connection.concurrency_share,
         lease_seconds=connection.request_timeout + 30,

@@ -62,7 +62,8 @@ def test_a_smaller_share_leaves_the_upper_slots_unused(connection):
     assert small.try_acquire() is not None
 
 
-def test_in_memory_test_database_uses_the_process_limiter(connection):
+def test_in_memory_test_database_uses_the_process_limiter(connection, settings):
+    settings.REDIS_URL = ""
     expected = ProcessLimiter if database_is_process_private() else DatabaseLimiter
     assert isinstance(limiter_for(connection=connection), expected)
 
