@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -307,6 +308,25 @@ class _PullApplier:
         Return the customer pk of each matched NetSuite internal ID, the matched customers, and the customer
         IDs among the rows' external IDs that are taken.
         """
+        by_kind: dict[int, dict[str, int]] = {kind: {} for kind in (1, 2, 3, 4)}
+        local: dict[int, _Local] = {}
+        # One query for a page, unless the database takes fewer parameters than four IN lists of it need.
+        size = max(1, (_max_query_params() - 8) // 4)
+        for start in range(0, len(rows), size):
+            self._match_part(rows[start : start + size], by_kind, local)
+        found: dict[str, int] = {}
+        for keys, _ in rows:
+            pk = (
+                by_kind[BY_NETSUITE_ID].get(keys.internal_id)
+                or by_kind[BY_SYNC].get(keys.internal_id)
+                or by_kind[BY_CUSTOMER_ID].get(keys.external_id)
+                or by_kind[BY_SHOPIFY_ID].get(keys.shopify_id)
+            )
+            if pk is not None:
+                found[keys.internal_id] = pk
+        return found, local, set(by_kind[BY_CUSTOMER_ID])
+
+    def _match_part(self, rows: list[tuple[NetSuiteKeys, dict]], by_kind: dict, local: dict[int, _Local]) -> None:
         qn = db_connection.ops.quote_name
         customer = qn(Customer._meta.db_table)
         ident = qn(PartyIdentification._meta.db_table)
@@ -346,8 +366,6 @@ class _PullApplier:
             f"LEFT JOIN {sync} s ON s.customer_id = c.id AND s.external_system_id = %s"
         )
         width = len(CUSTOMER_ATTNAMES)
-        by_kind: dict[int, dict[str, int]] = {kind: {} for kind in (1, 2, 3, 4)}
-        local: dict[int, _Local] = {}
         with db_connection.cursor() as cursor:
             cursor.execute(sql, [self.ident_type, *params, self.system.pk])
             for kind, key, *rest in cursor.fetchall():
@@ -357,17 +375,6 @@ class _PullApplier:
                 if pk not in local:
                     sync_id, status, external_id, synced_at, linked_to, enabled = rest[width:]
                     local[pk] = _Local(values, linked_to, sync_id, status, external_id, synced_at, bool(enabled))
-        found: dict[str, int] = {}
-        for keys, _ in rows:
-            pk = (
-                by_kind[BY_NETSUITE_ID].get(keys.internal_id)
-                or by_kind[BY_SYNC].get(keys.internal_id)
-                or by_kind[BY_CUSTOMER_ID].get(keys.external_id)
-                or by_kind[BY_SHOPIFY_ID].get(keys.shopify_id)
-            )
-            if pk is not None:
-                found[keys.internal_id] = pk
-        return found, local, set(by_kind[BY_CUSTOMER_ID])
 
     def apply(self, items: list[dict]) -> None:
         report = self.report
@@ -575,6 +582,14 @@ def update_rows(model: type[Model], columns: Sequence[str], rows: list[tuple]) -
             assign = ", ".join(f"{qn(f.column)} = %s" for f in fields)
             sql = f"UPDATE {table} SET {assign} WHERE {pk} = %s"
             cursor.executemany(sql, [(*row[1:], row[0]) for row in rows])
+
+
+def _max_query_params() -> int:
+    """Return how many parameters one statement may take (Django's SQLite figure is the old default, 999)."""
+    if db_connection.vendor == "sqlite":
+        db_connection.ensure_connection()
+        return db_connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return db_connection.features.max_query_params or 65_535
 
 
 def _aware(value: Any) -> datetime | None:

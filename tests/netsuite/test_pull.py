@@ -227,6 +227,22 @@ def test_a_disabled_sync_stays_disabled_and_leaves_the_customer_unlinked(connect
     assert stored_validity_is_the_validators(customer)
 
 
+def test_matches_are_found_in_parts_when_the_database_takes_few_parameters(
+    connection, make_customer, netsuite_sandbox, monkeypatch
+):
+    from netsuite.services import pull as pull_module
+
+    monkeypatch.setattr(pull_module, "_max_query_params", lambda: 40)  # parts of 8 rows
+    netsuite_sandbox.seed_customers(30, start=LONG_AGO, external_id_prefix="P")
+    for n in (3, 12, 29):
+        customer = make_customer(customer_id=f"P{n}")
+        CustomerSync.objects.filter(customer=customer).update(status="synced")
+    report = pull(connection)
+    assert (report.created, report.updated + report.unchanged) == (27, 3)
+    assert Customer.objects.count() == 30
+    assert PartyIdentification.objects.filter(type="NETSUITE_CUSTOMER_ID").count() == 30
+
+
 class StopAfter(NetSuiteClient):
     """A client that dies after some pages, as a killed worker would."""
 
