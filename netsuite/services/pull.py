@@ -235,7 +235,6 @@ BY_NETSUITE_ID, BY_SYNC, BY_CUSTOMER_ID, BY_SHOPIFY_ID = 1, 2, 3, 4
 CUSTOMER_ATTNAMES = tuple(f.attname for f in Customer._meta.concrete_fields)
 _AT = {name: n for n, name in enumerate(CUSTOMER_ATTNAMES)}
 PULL_FIELD_INDEXES = tuple((name, _AT[name]) for name in CUSTOMER_PULL_FIELDS)
-# A new customer's values besides the pulled fields (``None`` for those the page fills in).
 # Plain strings for rows written by raw SQL.
 PENDING, ERROR, SYNCED = (
     CustomerSync.Status.PENDING.value,
@@ -243,6 +242,7 @@ PENDING, ERROR, SYNCED = (
     CustomerSync.Status.SYNCED.value,
 )
 B2B, B2C, COMPANY = Customer.Segment.B2B.value, Customer.Segment.B2C.value, Customer.PartyType.COMPANY.value
+# A new customer's values before the page fills in its pulled fields, customer ID, segment, validity and times.
 NEW_CUSTOMER_DEFAULTS = tuple(None if f.primary_key else f.get_default() for f in Customer._meta.concrete_fields)
 
 
