@@ -286,3 +286,35 @@ class JobRunRecordAdmin(ReadOnlyAdmin):
         total = f" of {obj.rows_total}" if obj.rows_total is not None else ""
         failed = f", {obj.rows_failed} failed" if obj.rows_failed else ""
         return f"{obj.rows_done}{total}{failed}"
+
+
+@admin.register(SyncLog)
+class SyncLogAdmin(admin.ModelAdmin):
+    """Every sync attempt; the open failures among them are the Failed Record Queue above."""
+
+    list_display = (
+        "created_at",
+        "record_type",
+        "record",
+        "external_system",
+        "operation",
+        "trigger",
+        "outcome",
+        "error_code",
+        "message",
+        "created_by",
+    )
+    # No date_hierarchy or distinct-values filter: both scan the whole log on every page view.
+    list_filter = ("outcome", "record_type", "trigger", "external_system", ErrorCodeFilter, "created_at")
+    search_fields = ("=record_id", "=customer__customer_id", "file_name")
+    raw_id_fields = ("customer",)
+    list_select_related = ("external_system", "created_by")
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="record", ordering="record_id")
+    def record(self, obj: SyncLog) -> str:
+        return record_link(obj)

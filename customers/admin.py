@@ -7,8 +7,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportModelAdmin
 
-from console.admin import record_link
-from console.filters import ErrorCodeFilter
 from integration_portal.loose_scan import distinct_indexed_values
 from integration_portal.paginator import CappedCountPaginator
 
@@ -19,7 +17,6 @@ from .models import (
     CustomerSync,
     ExternalSystem,
     PartyIdentification,
-    SyncLog,
 )
 from .resources import CustomerResource
 from .selectors import sync_status_label
@@ -344,35 +341,3 @@ class ContactAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer",)
     list_select_related = ("customer",)
     show_full_result_count = False
-
-
-@admin.register(SyncLog)
-class SyncLogAdmin(admin.ModelAdmin):
-    """Every sync attempt; the open failures among them are the Failed Record Queue (console app)."""
-
-    list_display = (
-        "created_at",
-        "record_type",
-        "record",
-        "external_system",
-        "operation",
-        "trigger",
-        "outcome",
-        "error_code",
-        "message",
-        "created_by",
-    )
-    # No date_hierarchy or distinct-values filter: both scan the whole log on every page view.
-    list_filter = ("outcome", "record_type", "trigger", "external_system", ErrorCodeFilter, "created_at")
-    search_fields = ("=record_id", "=customer__customer_id", "file_name")
-    raw_id_fields = ("customer",)
-    list_select_related = ("external_system", "created_by")
-    show_full_result_count = False
-    paginator = CappedCountPaginator
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="record", ordering="record_id")
-    def record(self, obj: SyncLog) -> str:
-        return record_link(obj)

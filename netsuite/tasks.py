@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-
 from customers.models import SyncLog
-from jobs.services import JobRefused, job_run
+from jobs.services import JobRefused, job_run, user_by_id
 
 from . import selectors, services
-
-
-def _user(user_id: int | None):
-    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
 
 
 def _connections(connection_id: int | None):
@@ -22,7 +16,7 @@ def _connections(connection_id: int | None):
 
 def push_customers(*, connection_id: int | None = None, trigger: str = "scheduled", user_id: int | None = None) -> str:
     """Push pending and changed customers of every active connection (or the one given)."""
-    user = _user(user_id)
+    user = user_by_id(user_id)
     lines = []
     for connection in _connections(connection_id):
         try:
@@ -40,7 +34,7 @@ def push_customers(*, connection_id: int | None = None, trigger: str = "schedule
 
 def pull_customers(*, connection_id: int | None = None, trigger: str = "scheduled", user_id: int | None = None) -> str:
     """Pull customers changed in NetSuite for every active connection (or the one given)."""
-    user = _user(user_id)
+    user = user_by_id(user_id)
     lines = []
     for connection in _connections(connection_id):
         if not connection.has_credentials:
