@@ -73,7 +73,36 @@ def _wait_message(seconds: float) -> str:
     )
 
 
-class DatabaseLimiter:
+class PollingSlots:
+    """Shared-slot limiting for one request at a time: wait for a slot by polling, with growing jittered waits.
+
+    Subclasses hold ``_semaphore`` (this process's share) and ``max_wait_seconds``, and implement
+    ``try_acquire() -> (slot, token) | None`` and ``release(slot, token)`` on their shared store.
+    """
+
+    def acquire(self) -> tuple[Any, str]:
+        deadline = time.monotonic() + self.max_wait_seconds
+        wait = 0.005
+        while True:
+            claimed = self.try_acquire()
+            if claimed:
+                return claimed
+            if time.monotonic() > deadline:
+                raise SlotWaitTimeout(_wait_message(self.max_wait_seconds))
+            time.sleep(wait * random.uniform(0.5, 1.5))
+            wait = min(wait * 2, 0.2)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._semaphore:
+            claimed, token = self.acquire()
+            try:
+                yield
+            finally:
+                self.release(claimed, token)
+
+
+class DatabaseLimiter(PollingSlots):
     """Hand out at most ``share`` request slots of a connection at once, across processes."""
 
     def __init__(
@@ -122,27 +151,6 @@ class DatabaseLimiter:
 
     def release_holder(self, token: str) -> None:
         RequestSlot.objects.filter(connection_id=self.connection_id, holder=token).update(holder="", expires_at=None)
-
-    def acquire(self) -> tuple[int, str]:
-        deadline = time.monotonic() + self.max_wait_seconds
-        wait = 0.005
-        while True:
-            claimed = self.try_acquire()
-            if claimed:
-                return claimed
-            if time.monotonic() > deadline:
-                raise SlotWaitTimeout(_wait_message(self.max_wait_seconds))
-            time.sleep(wait * random.uniform(0.5, 1.5))
-            wait = min(wait * 2, 0.2)
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._semaphore:
-            pk, token = self.acquire()
-            try:
-                yield
-            finally:
-                self.release(pk, token)
 
 
 class LeasedSlots:

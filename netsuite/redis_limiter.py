@@ -8,18 +8,14 @@ that dies leaves leases that simply expire, and the key expires with the last of
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import redis
 
 from .client import NetSuiteError
-from .limiter import SlotWaitTimeout, _process_semaphore, _wait_message
+from .limiter import PollingSlots, _process_semaphore
 
 # Redis's clock in milliseconds, and the key's expiry moved to its last lease, shared by the scripts.
 _NOW = """
@@ -87,7 +83,7 @@ class LimiterUnavailable(NetSuiteError):
         )
 
 
-class RedisLimiter:
+class RedisLimiter(PollingSlots):
     """Hand out at most ``share`` request slots of a connection at once, across processes, as Redis leases."""
 
     def __init__(
@@ -138,24 +134,3 @@ class RedisLimiter:
 
     def release_holder(self, token: str) -> None:
         self._call(self._release_holder, token + ":")
-
-    def acquire(self) -> tuple[str, str]:
-        deadline = time.monotonic() + self.max_wait_seconds
-        wait = 0.005
-        while True:
-            claimed = self.try_acquire()
-            if claimed:
-                return claimed
-            if time.monotonic() > deadline:
-                raise SlotWaitTimeout(_wait_message(self.max_wait_seconds))
-            time.sleep(wait * random.uniform(0.5, 1.5))
-            wait = min(wait * 2, 0.2)
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._semaphore:
-            member, token = self.acquire()
-            try:
-                yield
-            finally:
-                self.release(member, token)
