@@ -130,14 +130,16 @@ def build_batch(
         children = rng.randint(1, 2) if is_company else 0
         parent = _customer(rng, n, is_company=is_company)
         parent_index = len(batch.customers)
-        _fill(batch, rng, parent, systems, invalid_share, index=parent_index)
+        system = rng.choice(systems) if systems else None
+        _fill(batch, rng, parent, system, invalid_share, index=parent_index)
         n += 1
         for child_no in range(children):
             child = _customer(rng, n, is_company=False)
             child.segment = Customer.Segment.B2B
             child.company_name = ""
             child.parent = parent  # bound to the parent's pk once the parent is inserted
-            _fill(batch, rng, child, systems, invalid_share, index=len(batch.customers), label=f"Store {child_no + 1}")
+            # A sub-customer goes to NetSuite through its parent company's connector.
+            _fill(batch, rng, child, system, invalid_share, index=len(batch.customers), label=f"Store {child_no + 1}")
             n += 1
     return batch
 
@@ -165,7 +167,7 @@ def _fill(
     batch: DemoBatch,
     rng: random.Random,
     customer: Customer,
-    systems: list[ExternalSystem],
+    system: ExternalSystem | None,
     invalid_share: float,
     *,
     index: int,
@@ -178,7 +180,7 @@ def _fill(
     if rng.random() < invalid_share:
         _flaw(rng, customer, addresses)
     # One connector per customer: the demo's NetSuite account is reached either by REST or by files.
-    syncs = [CustomerSync(external_system=rng.choice(systems), status=CustomerSync.Status.PENDING)] if systems else []
+    syncs = [CustomerSync(external_system=system, status=CustomerSync.Status.PENDING)] if system else []
     if rng.random() < 0.05 and syncs:
         syncs[0].enabled = False  # connector not selected: invalid for export
     problems = customer_validate_for_export(customer=customer, addresses=addresses, syncs=syncs)

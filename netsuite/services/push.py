@@ -59,6 +59,14 @@ FINISH_LINGER = 0.1  # seconds to gather results for one transaction (each costs
 BACKLOG_PER_SLOT = 20
 
 
+NOT_SENT = "Not sent to NetSuite: "
+
+
+def not_sent(reasons: str) -> str:
+    """Say why a customer was not sent, as one sentence ending with a single period."""
+    return f"{NOT_SENT}{reasons.rstrip('. ')}."
+
+
 @dataclass
 class _Prepared:
     customer: Customer
@@ -288,21 +296,22 @@ class _Push:
         problems = customer_validate_for_export(customer=customer, external_system=self.system)
         if problems:
             code = problems[0].code if len(problems) == 1 else "VALIDATION_FAILED"
-            message = f"Not sent to NetSuite: {'; '.join(p.message for p in problems)}."
-            return self._fail(customer, sync, code, message)
+            return self._fail(customer, sync, code, not_sent("; ".join(p.message for p in problems)))
         parent_id = ""
         if customer.parent_id:
             parent_id = self.internal_ids.get(customer.parent_id, "")
             if not parent_id:
                 parent = Customer.objects.filter(pk=customer.parent_id).values_list("customer_id", flat=True).first()
                 reason = self.report.results.get(customer.parent_id)
-                why = f": {reason.message}" if reason and reason.message else "."
+                why = f" ({reason.message.removeprefix(NOT_SENT).rstrip('.')})" if reason and reason.message else ""
                 return self._fail(
                     customer,
                     sync,
                     PARENT_NOT_IN_NETSUITE,
-                    f"Not sent to NetSuite: its parent company {parent} is not in NetSuite yet and could not be "
-                    f"sent{why} Fix the parent company, then resync both.",
+                    not_sent(
+                        f"its parent company {parent} is not in NetSuite yet and could not be sent{why}. "
+                        "Fix the parent company, then resync both"
+                    ),
                 )
         try:
             body = customer_to_netsuite(
@@ -314,7 +323,7 @@ class _Push:
                 parent_internal_id=parent_id or None,
             )
         except MappingError as exc:
-            return self._fail(customer, sync, MappingError.code, f"Not sent to NetSuite: {exc}.")
+            return self._fail(customer, sync, MappingError.code, not_sent(str(exc)))
         return _Prepared(customer=customer, sync=sync, internal_id=internal_id, body=body)
 
     # write (in a worker thread: HTTP only, no database)

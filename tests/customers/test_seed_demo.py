@@ -53,3 +53,15 @@ def test_seed_demo_twice_adds_new_ids_and_keeps_the_login(tmp_path, settings, ca
 def test_seed_demo_refuses_nonsense():
     with pytest.raises(CommandError, match="--customers"):
         call_command("seed_demo", customers=-1)
+
+
+@pytest.mark.django_db
+def test_sub_customers_use_their_parent_companys_connector(tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", customers=300)
+    children = Customer.objects.filter(parent__isnull=False).prefetch_related("syncs", "parent__syncs")
+    assert children.exists()
+    for child in children:
+        assert {s.external_system_id for s in child.syncs.all()} == {
+            s.external_system_id for s in child.parent.syncs.all()
+        }
