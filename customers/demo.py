@@ -79,7 +79,8 @@ CITIES = [
 STREETS = ["Main", "Oak", "Pine", "Maple", "Cedar", "Elm", "Lake", "Hill", "Park", "Market"]
 TERMS = ["Net 30", "Net 60", "Due on receipt"]
 PRICE_LEVELS = ["Base Price", "Wholesale", "Retail", "Distributor"]
-SUBSIDIARIES = ["Parent Company", "US Retail", "EU Wholesale"]
+# NetSuite subsidiary names as the sandbox account has them: the export file sends names, not IDs.
+SUBSIDIARIES = ["Parent Company", "Honeycomb Mfg.", "Honeycomb Holdings UK"]
 SALES_REPS = ["Morgan Lee", "Sam Rivera", "Alex Chen", ""]
 
 

@@ -8,7 +8,7 @@ DEMO_MAPPINGS = {
     "price_levels": {"Base Price": "1", "Wholesale": "2", "Retail": "4", "Distributor": "5"},
     # The sandbox has no employee records to check sales reps against; any internal ID is taken.
     "sales_reps": {"Morgan Lee": "-5", "Sam Rivera": "11", "Alex Chen": "12"},
-    "subsidiaries": {"Parent Company": "1", "US Retail": "2", "EU Wholesale": "3"},
+    "subsidiaries": {"Parent Company": "1", "Honeycomb Mfg.": "2", "Honeycomb Holdings UK": "3"},
 }
 DEMO_DEFAULTS = {"subsidiary": "1", "terms": "2", "priceLevel": "1"}
 
