@@ -35,6 +35,15 @@ ERROR_GUIDANCE: dict[str, str] = {
     "HISTORICAL_IMPORT_PENDING": "Run the historical customer import for this connector first (Jobs page).",
     "ROW_INVALID": "Correct the row in the file (the line number is given) and send the file again.",
     "FILE_REJECTED": "The file could not be read: fix it and put it back in the feed's folder.",
+    "NETSUITE_IMPORT_ERROR": (
+        "NetSuite's CSV import (HC_SC_ImportCustomer) rejected the customer's row: correct the value NetSuite names "
+        "(e.g. the subsidiary must exist in NetSuite; change it on the customer or the export feed's default), "
+        "save, then RESYNC. A whole-file error names no line: fix its cause, then RESYNC the file's customers."
+    ),
+    "UNKNOWN_EXPORT_ROW": (
+        "NetSuite reported an error for a file or line the portal did not write: check the error file in the "
+        "export feed's error/archive folder; the customers concerned stay awaiting their ID until resynced."
+    ),
 }
 
 

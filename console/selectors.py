@@ -26,6 +26,8 @@ CHART_DAYS = 14
 OVERDUE_GRACE = timedelta(minutes=10)
 # Counts older than the count job's interval plus this are called out as stale on the dashboard.
 STALE_GRACE = timedelta(minutes=5)
+# An exported customer still without NetSuite's ID after this long is called out: a script or a file is stuck.
+AWAITING_ID_GRACE = timedelta(hours=2)
 
 FREQUENCY_PRESETS: dict[int, str] = {
     15: "Every 15 minutes",
@@ -53,13 +55,23 @@ class ConnectorCounts:
     not_synced: int = 0
     invalid: int = 0
     open_failures: int = 0
+    awaiting_id_late: int = 0
 
     @property
     def total(self) -> int:
         return self.synced + self.pending + self.awaiting_id + self.error + self.not_synced
 
 
-COUNT_FIELDS = ("synced", "pending", "awaiting_id", "error", "not_synced", "invalid", "open_failures")
+COUNT_FIELDS = (
+    "synced",
+    "pending",
+    "awaiting_id",
+    "error",
+    "not_synced",
+    "invalid",
+    "open_failures",
+    "awaiting_id_late",
+)
 
 
 @dataclass
@@ -130,6 +142,17 @@ def dashboard_count() -> dict:
             counts[name] += n
         if not is_valid:
             counts["invalid"] += n
+    # Exported long ago and still no ID: the (system, status) index narrows it to the customers awaiting an ID.
+    late_rows = (
+        CustomerSync.objects.filter(
+            enabled=True, status=CustomerSync.Status.EXPORTED, last_attempt_at__lt=now - AWAITING_ID_GRACE
+        )
+        .values_list("external_system_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for system_id, n in late_rows:
+        of(system_id)["awaiting_id_late"] = n
     open_rows = (
         SyncLog.objects.filter(outcome=SyncLog.Outcome.FAILED, resolved_at__isnull=True)
         .values_list("external_system_id")
@@ -284,6 +307,20 @@ def dashboard_warnings(
                     "Jobs",
                 )
             )
+    by_system = {c.system.pk: c for c in counts.connectors} if counts is not None else {}
+    for system in systems:
+        late = by_system[system.pk].awaiting_id_late if system.pk in by_system else 0
+        if late and system.transport == ExternalSystem.Transport.FILE:
+            warnings.append(
+                Warning(
+                    f"{system.name}: {late} customer{'s were' if late != 1 else ' was'} exported to NetSuite more "
+                    f"than {AWAITING_ID_GRACE.seconds // 3600} hours ago and "
+                    f"{'have' if late != 1 else 'has'} no NetSuite ID yet: check that HC_SC_ImportCustomer and "
+                    "HC_MR_ExportedCustomerCSV run, and the export/error folder.",
+                    _awaiting_link(system),
+                    "Awaiting ID",
+                )
+            )
     for state in jobs:
         if state.overdue:
             warnings.append(
@@ -320,6 +357,12 @@ def dashboard_warnings(
                 )
             )
     return warnings
+
+
+def _awaiting_link(system: ExternalSystem) -> str:
+    """The sync list narrowed to the system's customers awaiting an ID, as the counts table links it."""
+    url = reverse("admin:customers_customersync_changelist")
+    return f"{url}?external_system__id__exact={system.pk}&status__exact={CustomerSync.Status.EXPORTED}"
 
 
 def latest_attempts(*, limit: int = 10) -> list[SyncLog]:

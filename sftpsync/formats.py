@@ -249,6 +249,15 @@ PARTY_IDENT = CsvLayout(
     headerless_order=PARTY_IDENT_HEADER,
 )
 
+# HC_SC_ImportCustomer's export/error/*.csv: one row per rejected export row, or one for a rejected file.
+EXPORT_ERROR = CsvLayout(
+    "NetSuite import errors",
+    [
+        Column("file_name", ("fileName",), required=True, max_length=255),
+        Column("message", ("errorMessage",), required=True),
+    ],
+)
+
 
 # --- writing ---------------------------------------------------------------------------------------
 

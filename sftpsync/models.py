@@ -147,6 +147,9 @@ class ExportedCustomer(models.Model):
     # every lookup, and each extra index is paid once per exported customer.
     feed_file = models.ForeignKey(FeedFile, on_delete=models.CASCADE, related_name="exported_customers", db_index=False)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    # The physical line of the customer's row in the file (the header is line 1), so an error NetSuite reports
+    # as "Line N: ..." finds its customer. Null for files written before lines were kept.
+    line = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

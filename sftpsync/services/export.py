@@ -57,12 +57,17 @@ def _claim_sql(*, given: bool, placeholders: int = 0) -> str:
     # An operator's resync or selective export takes any status, but never a customer NetSuite already has.
     which = f"s.customer_id IN ({', '.join(['%s'] * placeholders)})" if given else "s.status IN (%s, %s, %s)"
     lock = " FOR UPDATE OF s SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    # Each row's line in the file is numbered here (the header is line 1) and the file is written in line order,
+    # so NetSuite's "Line N: ..." errors lead back to the customer. PostgreSQL allows no window function next to
+    # FOR UPDATE, hence the locking subquery.
     return (
-        f"INSERT INTO {e} ({sql.column(ExportedCustomer, 'feed_file')}, {sql.column(ExportedCustomer, 'customer')}) "
-        f"SELECT %s, c.id FROM {s} s JOIN {c} c ON c.id = s.customer_id "
+        f"INSERT INTO {e} ({sql.column(ExportedCustomer, 'feed_file')}, {sql.column(ExportedCustomer, 'customer')}, "
+        f"{sql.column(ExportedCustomer, 'line')}) "
+        "SELECT %s, w.cid, ROW_NUMBER() OVER (ORDER BY w.sid) + 1 FROM ("
+        f"SELECT s.id AS sid, c.id AS cid FROM {s} s JOIN {c} c ON c.id = s.customer_id "
         f"WHERE s.external_system_id = %s AND s.enabled = %s AND s.external_id = '' AND c.is_valid = %s AND {which} "
         f"AND NOT EXISTS (SELECT 1 FROM {i} y WHERE y.customer_id = c.id AND y.type = %s) "
-        f"ORDER BY s.id{lock}"
+        f"ORDER BY s.id{lock}) w"
     )
 
 
@@ -74,7 +79,7 @@ def _claimed_sql() -> str:
         "c.first_name, c.last_name, c.company_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
         "c.order_priority, c.account_source "
         f"FROM {e} e JOIN {c} c ON c.id = e.{sql.column(ExportedCustomer, 'customer')} "
-        f"WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s ORDER BY e.id"
+        f"WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s ORDER BY e.{sql.column(ExportedCustomer, 'line')}"
     )
 
 

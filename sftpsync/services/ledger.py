@@ -75,6 +75,14 @@ class RunContext:
     user: Any = None
     progress: JobProgress | None = None
     job_run_id: int | None = None
+    # A folder of the feed other than its own (export/error/), with its own pattern; archive/ and failed/ go
+    # under it.
+    folder: str = ""
+    file_pattern: str = ""
+
+    @property
+    def remote_folder(self) -> str:
+        return self.folder or self.feed.folder
 
 
 @dataclass
@@ -187,15 +195,16 @@ def spool_local(path: str) -> Spool:
 # --- the ledger ------------------------------------------------------------------------------------
 
 
-def _folder(feed: Feed, sub: str) -> str:
-    return sub if sub.startswith("/") else posixpath.join(feed.folder, sub)
-
-
-def feedfile_move(*, entry: FeedFile, transport: Transport) -> FeedFile:
-    """Move a finished file to archive/ (or failed/ when it failed); record where it went."""
+def feedfile_move(*, entry: FeedFile, transport: Transport, base: str = "") -> FeedFile:
+    """Move a finished file to archive/ (or failed/ when it failed) under base (the feed's folder); record it."""
     feed = entry.feed
     failed = entry.status == FeedFile.Status.FAILED
-    target = _folder(feed, feed.failed_folder if failed else feed.archive_folder)
+    if base:
+        # A folder beside the feed's own (export/error/) keeps its files under itself, whatever the feed's setting.
+        target = posixpath.join(base, "failed" if failed else "archive")
+    else:
+        sub = feed.failed_folder if failed else feed.archive_folder
+        target = sub if sub.startswith("/") else posixpath.join(feed.folder, sub)
     new_path = transport.move(entry.remote_path, target)
     entry.remote_path, entry.moved_at = new_path, timezone.now()
     FeedFile.objects.filter(pk=entry.pk).update(remote_path=new_path, moved_at=entry.moved_at)
@@ -218,9 +227,10 @@ def feed_import(
             _take_in(ctx, remote, spool, processor_factory, None, summary)
             return summary
         with transport_for(feed.connection) as transport:
-            files = transport.list_files(feed.folder, feed.file_pattern)
+            folder, pattern = ctx.remote_folder, ctx.file_pattern or feed.file_pattern
+            files = transport.list_files(folder, pattern)
             if not files:
-                summary.notes.append(f"No file matching {feed.file_pattern} in {feed.folder}.")
+                summary.notes.append(f"No file matching {pattern} in {folder}.")
             for remote in files:
                 try:
                     with spool_remote(transport, remote.path) as spool:
@@ -250,7 +260,7 @@ def _take_in(
         if seen.moved_at is None and seen.remote_path == remote.path:
             # Committed by an earlier run that stopped before the move: move it, do not read it again.
             if transport is not None:
-                feedfile_move(entry=seen, transport=transport)
+                feedfile_move(entry=seen, transport=transport, base=ctx.folder)
             summary.notes.append(f"{remote.name} was already imported; moved it now.")
             return
         duplicate = _inbound_entry(
@@ -265,7 +275,7 @@ def _take_in(
             finished_at=timezone.now(),
         )
         if transport is not None:
-            feedfile_move(entry=duplicate, transport=transport)
+            feedfile_move(entry=duplicate, transport=transport, base=ctx.folder)
         summary.files.append(duplicate)
         return
     if seen is None:
@@ -291,7 +301,7 @@ def _take_in(
     summary.rows_failed += entry.rows_failed
     if transport is not None:
         try:
-            feedfile_move(entry=entry, transport=transport)
+            feedfile_move(entry=entry, transport=transport, base=ctx.folder)
         except TransportError as exc:
             summary.notes.append(f"{entry.file_name} was imported but could not be moved ({exc}); the next run will.")
 

@@ -12,6 +12,7 @@ from jobs.services import JobRefused, job_run
 
 from ..models import Feed
 from .export import customers_export, invalid_customers_log
+from .export_errors import export_errors_import
 from .historical import historical_import
 from .ledger import RunContext
 from .party_ident import party_ident_import
@@ -88,11 +89,31 @@ def run_inbound(
             ) as progress:
                 ctx = RunContext(feed=feed, trigger=trigger, user=user, progress=progress, job_run_id=progress.run.pk)
                 summary = service(ctx=ctx, local_file=local_file)
-                progress.note(summary.describe())
-                outcome.lines.append(f"{feed.external_system.name}: {summary.describe()}")
+                text = summary.describe()
+                if kind == Feed.Kind.PARTY_IDENT and not local_file:
+                    text += _export_errors(feed, trigger, user, progress)
+                progress.note(text)
+                outcome.lines.append(f"{feed.external_system.name}: {text}")
         except JobRefused as exc:
             outcome.refused.append(str(exc))
     return outcome
+
+
+def _export_errors(feed: Feed, trigger: str, user: Any, progress: Any) -> str:
+    """Read NetSuite's import errors for the system, after its IDs, so customers given an ID meanwhile are spared."""
+    export = (
+        Feed.objects.filter(external_system=feed.external_system, kind=Feed.Kind.EXPORT, enabled=True)
+        .select_related("connection", "external_system")
+        .first()
+    )
+    if export is None:
+        return ""
+    ctx = RunContext(feed=export, trigger=trigger, user=user, progress=progress, job_run_id=progress.run.pk)
+    try:
+        summary = export_errors_import(ctx=ctx)
+    except JobRefused as exc:
+        return f" NetSuite's import errors were not read: {exc}"
+    return f" NetSuite import errors: {summary.describe()}" if summary.files else ""
 
 
 def run_export(
