@@ -11,7 +11,14 @@ from console.models import DashboardSnapshot
 from console.roles import OPERATOR, VIEWER, roles_ensure
 from console.selectors import COUNT_JOB
 from console.services import dashboard_snapshot_take, ids_parse
-from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification, SyncLog
+from customers.models import (
+    NETSUITE_CUSTOMER_ID,
+    Customer,
+    CustomerSync,
+    ExternalSystem,
+    PartyIdentification,
+    SyncLog,
+)
 from customers.services import customer_refresh_validation
 from jobs.models import JobRun
 
@@ -224,3 +231,34 @@ def test_roles_are_created_idempotently_with_their_permissions():
     assert {"customers.view_customer", "console.view_failedrecord", "customers.view_synclog"} <= vw
     assert not any(p.split(".")[1].startswith(("change_", "add_", "delete_", "can_")) for p in vw)
     assert Group.objects.filter(name__in=[OPERATOR, VIEWER]).count() == 2
+
+
+@pytest.mark.django_db
+def test_dashboard_warns_of_file_customers_awaiting_an_id_for_hours(
+    admin_client, netsuite_system, make_customer, django_assert_max_num_queries
+):
+    netsuite_system.transport = ExternalSystem.Transport.FILE
+    netsuite_system.historical_import_completed_at = timezone.now()
+    netsuite_system.save()
+    old, recent, _pending = make_customer(), make_customer(), make_customer()
+    CustomerSync.objects.filter(customer__in=[old, recent]).update(status=CustomerSync.Status.EXPORTED)
+    CustomerSync.objects.filter(customer=old).update(last_attempt_at=timezone.now() - timedelta(hours=3))
+    CustomerSync.objects.filter(customer=recent).update(last_attempt_at=timezone.now() - timedelta(minutes=30))
+    dashboard_snapshot_take()
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert (
+        "1 customer was exported to NetSuite more than 2 hours ago and has no NetSuite ID yet: check that "
+        "HC_SC_ImportCustomer and HC_MR_ExportedCustomerCSV run, and the export/error folder."
+    ) in page
+    with django_assert_max_num_queries(30) as before:
+        admin_client.get(reverse("admin:index"))
+    CustomerSync.objects.filter(customer=recent).update(last_attempt_at=timezone.now() - timedelta(hours=5))
+    dashboard_snapshot_take()
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "2 customers were exported to NetSuite more than 2 hours ago and have no NetSuite ID yet" in page
+
+    # A connector that syncs over REST never waits for a file: no warning.
+    netsuite_system.transport = ExternalSystem.Transport.REST
+    netsuite_system.save()
+    assert "more than 2 hours ago" not in admin_client.get(reverse("admin:index")).content.decode()
