@@ -98,6 +98,9 @@ def _export_rows(rows: Iterable[tuple], feed: Feed) -> Iterator[tuple]:
             first, last = company, ""
         # neutralize() inlined for the columns every customer has: this runs for each row of a million-row file.
         first, last, email, phone = ("'" + v if v and v[0] in starts else v for v in (first, last, email, phone))
+        if "\n" in (joined := first + last + email + phone) or "\r" in joined:
+            # One physical line per customer, so that NetSuite's "Line N" errors name the line the portal recorded.
+            first, last, email, phone = (_one_line(v) for v in (first, last, email, phone))
         yield (
             cid,
             cid,
@@ -113,6 +116,10 @@ def _export_rows(rows: Iterable[tuple], feed: Feed) -> Iterator[tuple]:
             priority if priority is not None else d_priority,
             neutralize(source) if source else d_source,
         )
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.splitlines()) if value else value
 
 
 def export_file_name(*, entry: FeedFile) -> str:

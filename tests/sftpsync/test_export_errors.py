@@ -208,3 +208,19 @@ def test_an_unreadable_error_file_goes_to_failed_with_its_reason(local_feeds: Fe
     assert sorted(local_feeds.names(local_feeds.export, "error/failed")) == ["empty-error.csv", "garbled-error.csv"]
     rejected = SyncLog.objects.filter(record_type="file", error_code="FILE_REJECTED", file_name="garbled-error.csv")
     assert rejected.exists()
+
+
+@pytest.mark.django_db
+def test_a_name_with_a_line_break_does_not_shift_the_lines_netsuite_names(local_feeds: Feeds, make_customer) -> None:
+    _ready(local_feeds)
+    home = _home(local_feeds)
+    scripts.make_folders(home)
+    first = make_customer(customer_id="CMULTI", first_name="Ada\r\nMarie")
+    after = make_customer(customer_id="CAFTER", subsidiary=BAD_SUBSIDIARY)
+    type(first).objects.update(is_valid=True)
+    run_export(trigger="on_demand")
+    scripts.import_customer(Store(), home)
+    _ids_job()
+    assert after.syncs.get().status == CustomerSync.Status.ERROR
+    assert first.syncs.get().status == CustomerSync.Status.EXPORTED
+    assert SyncLog.objects.get(error_code=ERROR_CODE).line_number == 3
