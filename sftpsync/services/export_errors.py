@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification, SyncLog
+from integration_portal import bulk as sql
 
 from .. import formats
 from ..models import ExportedCustomer, Feed, FeedFile
@@ -29,7 +30,8 @@ UNKNOWN_CODE = "UNKNOWN_EXPORT_ROW"
 OPERATION = "netsuite csv import"
 ERROR_SUBFOLDER = "error"
 ERROR_PATTERN = "*.csv"
-CHUNK = 2000
+# Old SQLite builds allow 999 parameters per statement.
+CHUNK = sql.IN_CHUNK
 _LINE = re.compile(r"\s*line\s+(\d+)\s*[:.,-]?\s*", re.IGNORECASE)
 
 
@@ -139,8 +141,9 @@ class ExportErrorProcessor:
 
     def _mark(self, rejections: list[Rejection]) -> None:
         pks = {r.customer_pk for r in rejections}
-        customers = dict(Customer.objects.filter(pk__in=pks).values_list("pk", "customer_id"))
-        party = dict(Customer.objects.filter(pk__in=pks).values_list("pk", "party_type"))
+        customers, party = {}, {}
+        for pk, cid, party_type in Customer.objects.filter(pk__in=pks).values_list("pk", "customer_id", "party_type"):
+            customers[pk], party[pk] = cid, party_type
         syncs = {
             s["customer_id"]: s
             for s in CustomerSync.objects.filter(external_system=self.system, customer_id__in=pks).values(
