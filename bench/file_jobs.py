@@ -398,7 +398,9 @@ def main() -> None:
 
             with cProfile.Profile() as prof:
                 result = run()
-            pstats.Stats(prof, stream=sys.stderr).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(45)
+            pstats.Stats(prof, stream=sys.stderr).sort_stats(
+                os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+            ).print_stats(45)
         else:
             result = run()
         print(json.dumps(result))
