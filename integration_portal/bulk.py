@@ -41,12 +41,22 @@ def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any
 
 
 def select_in(sql: str, values: Iterable[Any], params_before: Sequence[Any] = ()) -> list[tuple]:
-    """Run ``sql`` (with one ``{into}`` placeholder for the IN list) for every chunk of values."""
+    """Run ``sql`` (with one ``{into}`` placeholder for the IN list) for all the values (all ints or all text).
+
+    PostgreSQL gets the values as one array parameter (``IN (SELECT unnest(%s::text[]))``): one statement, planned
+    once, however many values. A literal list per 900 values cost it 0.2 s a statement to parse and plan,
+    which made a million-row import take minutes. SQLite takes literal lists, chunked below its limit.
+    """
     values = list(values)
     out: list[tuple] = []
     if not values:
         return out
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Django binds parameters client-side, so the array needs its type spelled out.
+            array_type = "bigint[]" if all(isinstance(v, int) for v in values) else "text[]"
+            cursor.execute(sql.format(into=f"SELECT unnest(%s::{array_type})"), [*params_before, values])
+            return cursor.fetchall()
         for part in chunks(values):
             cursor.execute(sql.format(into=", ".join(["%s"] * len(part))), [*params_before, *part])
             out.extend(cursor.fetchall())

@@ -43,3 +43,14 @@ def test_select_in_chunks_long_lists(make_customer):
     wanted = ids + [f"missing-{n}" for n in range(2000)]
     found = select_in("SELECT customer_id FROM customers_customer WHERE customer_id IN ({into})", wanted)
     assert sorted(r[0] for r in found) == sorted(ids)
+
+
+@pytest.mark.django_db
+def test_select_in_takes_numbers_and_extra_parameters(make_customer):
+    a, b = make_customer(), make_customer()
+    found = select_in(
+        "SELECT id FROM customers_customer WHERE first_name = %s AND id IN ({into})",
+        [a.pk, b.pk, 10**9],
+        ["Ada"],
+    )
+    assert sorted(r[0] for r in found) == sorted([a.pk, b.pk])
