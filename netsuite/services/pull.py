@@ -37,7 +37,7 @@ from customers.services import (
     problems_as_text,
     synclog_record_many,
 )
-from integration_portal.bulk import db_value, insert_rows, reserve_ids
+from integration_portal.bulk import db_value, in_values, insert_rows, reserve_ids
 
 from ..client import NetSuiteClient
 from ..limiter import slots_for_run
@@ -335,28 +335,24 @@ class _PullApplier:
         external_ids = list({k.external_id for k, _ in rows if k.external_id})
         shopify_ids = list({k.shopify_id for k, _ in rows if k.shopify_id})
 
-        def in_list(values: list) -> str:
-            return ", ".join(["%s"] * len(values))
-
+        ns_in, ns_params = in_values(ns_ids)
         branches = [
             f"SELECT {BY_NETSUITE_ID} AS kind, value AS k, customer_id AS cid FROM {ident} "
-            f"WHERE type = %s AND value IN ({in_list(ns_ids)})",
+            f"WHERE type = %s AND value IN ({ns_in})",
             f"SELECT {BY_SYNC}, external_id, customer_id FROM {sync} "
-            f"WHERE external_system_id = %s AND external_id IN ({in_list(ns_ids)})",
+            f"WHERE external_system_id = %s AND external_id IN ({ns_in})",
         ]
-        params: list[Any] = [self.ident_type, *ns_ids, self.system.pk, *ns_ids]
+        params: list[Any] = [self.ident_type, *ns_params, self.system.pk, *ns_params]
         if external_ids:
-            branches.append(
-                f"SELECT {BY_CUSTOMER_ID}, customer_id, id FROM {customer} "
-                f"WHERE customer_id IN ({in_list(external_ids)})"
-            )
-            params += external_ids
+            inside, more = in_values(external_ids)
+            branches.append(f"SELECT {BY_CUSTOMER_ID}, customer_id, id FROM {customer} WHERE customer_id IN ({inside})")
+            params += more
         if shopify_ids:
+            inside, more = in_values(shopify_ids)
             branches.append(
-                f"SELECT {BY_SHOPIFY_ID}, value, customer_id FROM {ident} "
-                f"WHERE type = %s AND value IN ({in_list(shopify_ids)})"
+                f"SELECT {BY_SHOPIFY_ID}, value, customer_id FROM {ident} WHERE type = %s AND value IN ({inside})"
             )
-            params += [SHOPIFY_CUST_ID, *shopify_ids]
+            params += [SHOPIFY_CUST_ID, *more]
         columns = ", ".join(f"c.{qn(f.column)}" for f in Customer._meta.concrete_fields)
         sql = (
             f"SELECT m.kind, m.k, {columns}, s.id, s.status, s.external_id, s.last_synced_at, "
