@@ -155,23 +155,8 @@ LogLevel VERBOSE
         proc.wait(5)
     else:
         raise RuntimeError(f"sshd did not start; see {log}:\n{log.read_text() if log.exists() else ''}")
-    known_hosts = workdir / "known_hosts"
-    known_hosts.write_text(f"[127.0.0.1]:{port} {host_pub}\n")
     try:
-        yield SftpServerInfo(
-            kind="openssh",
-            host="127.0.0.1",
-            port=port,
-            user=SFTP_USER,
-            host_key_line=host_pub,
-            private_key=keys["ed25519"][0],
-            private_key_path=workdir / "client_ed25519",
-            rsa_key=keys["rsa"][0],
-            rsa_passphrase="correct horse",
-            ecdsa_key=keys["ecdsa"][0],
-            home=home,
-            known_hosts_path=known_hosts,
-        )
+        yield _server_info("openssh", workdir, keys, port, host_pub, home)
     finally:
         proc.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -281,6 +266,28 @@ class _StubServer(paramiko.ServerInterface):
         return paramiko.OPEN_SUCCEEDED
 
 
+def _server_info(
+    kind: str, workdir: Path, keys: dict[str, tuple[str, str]], port: int, host_line: str, home: Path
+) -> SftpServerInfo:
+    """Describe a started server to the tests, with a known_hosts file for OpenSSH's own client."""
+    known_hosts = workdir / "known_hosts"
+    known_hosts.write_text(f"[127.0.0.1]:{port} {host_line}\n")
+    return SftpServerInfo(
+        kind=kind,
+        host="127.0.0.1",
+        port=port,
+        user=SFTP_USER,
+        host_key_line=host_line,
+        private_key=keys["ed25519"][0],
+        private_key_path=workdir / "client_ed25519",
+        rsa_key=keys["rsa"][0],
+        rsa_passphrase="correct horse",
+        ecdsa_key=keys["ecdsa"][0],
+        home=home,
+        known_hosts_path=known_hosts,
+    )
+
+
 @contextlib.contextmanager
 def _paramiko_server(workdir: Path, keys: dict[str, tuple[str, str]]) -> Iterator[SftpServerInfo]:
     root = workdir / "root"
@@ -314,23 +321,8 @@ def _paramiko_server(workdir: Path, keys: dict[str, tuple[str, str]]) -> Iterato
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    known_hosts = workdir / "known_hosts"
-    known_hosts.write_text(f"[127.0.0.1]:{port} {host_line}\n")
     try:
-        yield SftpServerInfo(
-            kind="paramiko",
-            host="127.0.0.1",
-            port=port,
-            user=SFTP_USER,
-            host_key_line=host_line,
-            private_key=keys["ed25519"][0],
-            private_key_path=workdir / "client_ed25519",
-            rsa_key=keys["rsa"][0],
-            rsa_passphrase="correct horse",
-            ecdsa_key=keys["ecdsa"][0],
-            home=home,
-            known_hosts_path=known_hosts,
-        )
+        yield _server_info("paramiko", workdir, keys, port, host_line, home)
     finally:
         stop.set()
         listener.close()
