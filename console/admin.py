@@ -37,9 +37,6 @@ class QueueChangeList(ChangeList):
         return super()._get_deterministic_ordering(ordering)
 
 
-RUN_JOBS_PERMISSION = "console.can_run_jobs"
-
-
 def can_resync(request) -> bool:
     return request.user.has_perm(RESYNC_PERMISSION)
 

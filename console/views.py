@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import ExternalSystem
+from jobs.registry import RUN_JOBS_PERMISSION
 
-from .admin import RESYNC_PERMISSION, RUN_JOBS_PERMISSION, redirect_back
+from .admin import RESYNC_PERMISSION, redirect_back
 from .selectors import (
     CHART_DAYS,
     COUNT_JOB,
