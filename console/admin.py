@@ -19,9 +19,8 @@ from integration_portal.paginator import CappedCountPaginator
 from .filters import ErrorCodeFilter, QueueStateFilter
 from .guidance import guidance_for
 from .models import FailedRecord, JobRunRecord
+from .permissions import can_resync
 from .services import customers_resync, failed_records_resync
-
-RESYNC_PERMISSION = "console.can_resync"
 
 
 class QueueChangeList(ChangeList):
@@ -35,10 +34,6 @@ class QueueChangeList(ChangeList):
         if ordering and all(field == "-created_at" for field in ordering):
             return ["-created_at"]
         return super()._get_deterministic_ordering(ordering)
-
-
-def can_resync(request) -> bool:
-    return request.user.has_perm(RESYNC_PERMISSION)
 
 
 def record_link(obj: SyncLog) -> str:
@@ -137,12 +132,12 @@ class FailedRecordAdmin(ReadOnlyAdmin):
         return QueueChangeList
 
     def get_list_display(self, request):
-        if can_resync(request):
+        if can_resync(request.user):
             return (*self.list_display, "resync_button")
         return self.list_display
 
     def has_resync_permission(self, request):
-        return can_resync(request)
+        return can_resync(request.user)
 
     @admin.display(description="when", ordering="created_at")
     def when(self, obj):
@@ -217,7 +212,7 @@ class FailedRecordAdmin(ReadOnlyAdmin):
         """RESYNC one failed record now (POST only, Operator role)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not can_resync(request):
+        if not can_resync(request.user):
             raise PermissionDenied
         entry = get_object_or_404(self.get_queryset(request).select_related("customer", "external_system"), pk=pk)
         report = failed_records_resync(entries=[entry], user=request.user)
@@ -241,7 +236,7 @@ class FailedRecordAdmin(ReadOnlyAdmin):
         """RESYNC a customer with one connector from its External System tab (POST only, Operator role)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not can_resync(request):
+        if not can_resync(request.user):
             raise PermissionDenied
         customer = get_object_or_404(Customer, pk=customer_pk)
         system = get_object_or_404(ExternalSystem, pk=request.POST.get("resync_system") or 0)

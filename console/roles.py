@@ -6,6 +6,8 @@ from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
+from .permissions import RESYNC_PERMISSION, RUN_JOBS_PERMISSION
+
 OPERATOR = "Operator"
 VIEWER = "Viewer"
 
@@ -24,8 +26,8 @@ OPERATOR_EXTRA = (
     "customers.add_customersync",
     "customers.change_customersync",
     "customers.add_partyidentification",
-    "console.can_resync",
-    "console.can_run_jobs",
+    RESYNC_PERMISSION,
+    RUN_JOBS_PERMISSION,
 )
 
 

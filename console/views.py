@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import ExternalSystem
-from jobs.registry import RUN_JOBS_PERMISSION
 
-from .admin import RESYNC_PERMISSION, redirect_back
+from .admin import redirect_back
+from .permissions import can_resync, can_run_jobs
 from .selectors import (
     CHART_DAYS,
     COUNT_JOB,
@@ -45,8 +45,8 @@ def dashboard_context(request) -> dict:
         "jobs": jobs,
         "warnings": dashboard_warnings(systems=systems, jobs=jobs, counts=counts),
         "attempts": latest_attempts(),
-        "can_resync": request.user.has_perm(RESYNC_PERMISSION),
-        "can_run_jobs": request.user.has_perm(RUN_JOBS_PERMISSION),
+        "can_resync": can_resync(request.user),
+        "can_run_jobs": can_run_jobs(request.user),
     }
 
 
@@ -73,7 +73,7 @@ class SelectiveExportForm(forms.Form):
 
 def selective_export_view(request, admin_site):
     """Selective Customer Export: attempt the given customers now and show each result."""
-    can_send = request.user.has_perm(RESYNC_PERMISSION)
+    can_send = can_resync(request.user)
     attempts = None
     if request.method == "POST":
         if not can_send:
@@ -104,7 +104,7 @@ def selective_export_view(request, admin_site):
 
 def jobs_view(request, admin_site):
     """Jobs: next run, last run, frequency and Run now for each registered job."""
-    can_run = request.user.has_perm(RUN_JOBS_PERMISSION)
+    can_run = can_run_jobs(request.user)
     if request.method == "POST":
         if not can_run:
             raise PermissionDenied

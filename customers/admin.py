@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportModelAdmin
 
+from console.permissions import can_resync
 from integration_portal.loose_scan import distinct_indexed_values
 from integration_portal.paginator import CappedCountPaginator
 
@@ -127,7 +128,7 @@ class ExternalSystemInline(admin.TabularInline):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        return (*fields, "resync") if request.user.has_perm("console.can_resync") else fields
+        return (*fields, "resync") if can_resync(request.user) else fields
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "resync")

@@ -8,13 +8,6 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 DEFAULT_MINUTES = 15
-# Declared on the console's job-run proxy model, where the roles (Operator, Viewer) are kept.
-RUN_JOBS_PERMISSION = "console.can_run_jobs"
-
-
-def user_may_run_jobs(user) -> bool:
-    """Whether the user may start jobs now and change their frequency."""
-    return bool(user and user.has_perm(RUN_JOBS_PERMISSION))
 
 
 @dataclass(frozen=True)

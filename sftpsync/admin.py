@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from console.permissions import can_run_jobs
 from integration_portal.secrets import WriteOnlySecretsForm
-from jobs.registry import job_enqueue, user_may_run_jobs
+from jobs.registry import job_enqueue
 
 from .models import Feed, FeedFile, SftpConnection
 from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB
@@ -191,19 +192,19 @@ class FeedAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not user_may_run_jobs(request.user):
+        if not can_run_jobs(request.user):
             actions.pop("run_selected_now", None)
         return actions
 
     @admin.action(description="Run the selected feeds' jobs now")
     def run_selected_now(self, request: HttpRequest, queryset) -> None:
-        if not user_may_run_jobs(request.user):
+        if not can_run_jobs(request.user):
             raise PermissionDenied
         for feed in queryset.select_related("external_system"):
             self._enqueue(request, feed)
 
     def render_change_form(self, request, context, *args, **kwargs):
-        context["can_run_jobs"] = user_may_run_jobs(request.user)
+        context["can_run_jobs"] = can_run_jobs(request.user)
         return super().render_change_form(request, context, *args, **kwargs)
 
     def get_urls(self):
@@ -215,7 +216,7 @@ class FeedAdmin(admin.ModelAdmin):
     def run_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Queue the feed's job on the worker cluster (a POST from the change page's button)."""
         feed = self.get_object(request, unquote(object_id))
-        if feed is None or not user_may_run_jobs(request.user):
+        if feed is None or not can_run_jobs(request.user):
             raise PermissionDenied
         change_url = reverse("admin:sftpsync_feed_change", args=[feed.pk])
         if request.method != "POST":  # starting a job changes state: only the button's POST does it
