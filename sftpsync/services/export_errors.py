@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Max
-from django.utils import timezone
 
-from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification, SyncLog
+from customers.errors import ErrorCode
+from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification
+from customers.services import attempts_record, customer_attempt
 from integration_portal import bulk as sql
 
 from .. import formats
@@ -25,8 +26,7 @@ from ..models import ExportedCustomer, Feed, FeedFile
 from ..transport import transport_for
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
-ERROR_CODE = "NETSUITE_IMPORT_ERROR"
-UNKNOWN_CODE = "UNKNOWN_EXPORT_ROW"
+UNKNOWN_CODE = ErrorCode.UNKNOWN_EXPORT_ROW
 OPERATION = "netsuite csv import"
 ERROR_SUBFOLDER = "error"
 ERROR_PATTERN = "*.csv"
@@ -70,7 +70,6 @@ class ExportErrorProcessor:
         self.system = ctx.feed.external_system
         self.sys_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
         self.entry = entry
-        self.creator = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
 
     def write_batch(self, rows: list[formats.Row]) -> list[RowProblem]:
         """Resolve each error row to its customers and mark them; rows that lead nowhere are problems."""
@@ -141,14 +140,12 @@ class ExportErrorProcessor:
 
     def _mark(self, rejections: list[Rejection]) -> None:
         pks = {r.customer_pk for r in rejections}
-        customers, party = {}, {}
-        for pk, cid, party_type in Customer.objects.filter(pk__in=pks).values_list("pk", "customer_id", "party_type"):
-            customers[pk], party[pk] = cid, party_type
+        customers = {c.pk: c for c in Customer.objects.filter(pk__in=pks).only("pk", "customer_id", "party_type")}
         syncs = {
-            s["customer_id"]: s
-            for s in CustomerSync.objects.filter(external_system=self.system, customer_id__in=pks).values(
-                "pk", "customer_id", "status", "external_id", "last_error_code", "last_error_message"
-            )
+            customer_pk: (status, external_id)
+            for customer_pk, status, external_id in CustomerSync.objects.filter(
+                external_system=self.system, customer_id__in=pks
+            ).values_list("customer_id", "status", "external_id")
         }
         has_id = set(
             PartyIdentification.objects.filter(customer_id__in=pks, type=self.sys_type).values_list(
@@ -161,60 +158,24 @@ class ExportErrorProcessor:
             .annotate(last=Max("feed_file_id"))
             .values_list("customer_id", "last")
         )
-        logged = set(
-            SyncLog.objects.filter(
-                customer_id__in=pks,
-                external_system=self.system,
-                error_code=ERROR_CODE,
-                outcome=SyncLog.Outcome.FAILED,
-                resolved_at__isnull=True,
-            ).values_list("customer_id", "file_name", "line_number")
-        )
-        now = timezone.now()
-        logs: list[SyncLog] = []
+        attempts = []
         for r in rejections:
-            sync = syncs.get(r.customer_pk)
-            cid = customers.get(r.customer_pk)
-            if cid is None or sync is None:
+            customer, sync = customers.get(r.customer_pk), syncs.get(r.customer_pk)
+            if customer is None or sync is None:
                 continue
-            if sync["status"] == CustomerSync.Status.SYNCED or sync["external_id"] or r.customer_pk in has_id:
+            status, external_id = sync
+            if status == CustomerSync.Status.SYNCED or external_id or r.customer_pk in has_id:
                 continue  # NetSuite's ID arrived meanwhile: nothing left to fix
             if latest.get(r.customer_pk, r.export.pk) > r.export.pk:
                 continue  # sent again in a newer file since: that file's outcome counts
-            message = _message(cid, self.system.name, r)
-            if sync["status"] != CustomerSync.Status.ERROR or (
-                sync["last_error_code"],
-                sync["last_error_message"],
-            ) != (ERROR_CODE, message):
-                CustomerSync.objects.filter(pk=sync["pk"]).update(
-                    status=CustomerSync.Status.ERROR,
-                    last_attempt_at=now,
-                    last_error_code=ERROR_CODE,
-                    last_error_message=message,
+            attempts.append(
+                customer_attempt(
+                    customer, self.system, ok=False, trigger=self.ctx.trigger, operation=OPERATION,
+                    code=ErrorCode.NETSUITE_IMPORT_ERROR, message=_message(customer.customer_id, self.system.name, r),
+                    user=self.ctx.user, file_name=r.export.file_name, line_number=r.line,
                 )
-                sync.update(status=CustomerSync.Status.ERROR, last_error_code=ERROR_CODE, last_error_message=message)
-            key = (r.customer_pk, r.export.file_name[:255], r.line)
-            if key in logged:
-                continue
-            logged.add(key)
-            company = party.get(r.customer_pk) == Customer.PartyType.COMPANY
-            logs.append(
-                SyncLog(
-                    record_type=SyncLog.RecordType.COMPANY if company else SyncLog.RecordType.CUSTOMER,
-                    record_id=cid,
-                    customer_id=r.customer_pk,
-                    external_system=self.system,
-                    operation=OPERATION,
-                    trigger=self.ctx.trigger,
-                    outcome=SyncLog.Outcome.FAILED,
-                    error_code=ERROR_CODE,
-                    message=message,
-                    file_name=r.export.file_name[:255],
-                    line_number=r.line,
-                    created_by=self.creator,
-                )
-            )
-        SyncLog.objects.bulk_create(logs, batch_size=1000)
+            )  # fmt: skip
+        attempts_record(attempts)
 
     def file_done(self, entry: FeedFile) -> None:
         """Nothing more to record: each batch is complete in itself."""

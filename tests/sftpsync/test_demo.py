@@ -59,7 +59,7 @@ def test_demo_loop_over_the_local_folder(var_dir: Path, make_customer) -> None:
     scripts.make_folders(home)
     scripts.generate_historical_customer_csv(store, home)
     # Portal customers waiting for this connector.
-    waiting = [make_customer(customer_id=f"CDEMO{n}", connector=False) for n in range(2)]
+    waiting = [make_customer(customer_id=f"CDEMO{n}", connector=False, shopify_id=True) for n in range(2)]
     for customer in waiting:
         CustomerSync.objects.create(customer=customer, external_system=system)
         assert customer_refresh_validation(customer=customer) == []

@@ -43,11 +43,10 @@ def full_loop(feeds: Feeds, home: Path, make_customer) -> None:
     store.seed(3, historical=True)
     scripts.generate_historical_customer_csv(store, home)
     # A portal customer NetSuite already knows (by Shopify ID) must not be sent again.
-    known = make_customer(customer_id="CKNOWN")
+    known = make_customer(customer_id="CKNOWN", shopify_id=False)
     known_shopify = store.execute("SELECT custentity_hc_shopify_customer_id FROM customer ORDER BY id LIMIT 1")[0][0]
     PartyIdentification.objects.create(customer=known, type=SHOPIFY_CUST_ID, value=known_shopify)
     new = [make_customer(customer_id=f"CNEW{n}") for n in range(3)]
-    Customer.objects.update(is_valid=True)
 
     run_export(trigger="on_demand")  # refused: no historical import yet
     assert not FeedFile.objects.filter(direction="out").exists()

@@ -9,17 +9,20 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from customers.models import CustomerSync, SyncLog
+from customers.errors import ErrorCode
+from customers.models import CustomerSync, SyncFailure, SyncLog
 from netsuite_sandbox import scripts
 from netsuite_sandbox.store import Store
 from sftpsync.models import ExportedCustomer, FeedFile
 from sftpsync.services import run_export, run_inbound
-from sftpsync.services.export_errors import ERROR_CODE, UNKNOWN_CODE
+from sftpsync.services.export_errors import UNKNOWN_CODE
 from sftpsync.services.runs import PARTY_IDENT_JOB
 
 from .fixtures_jobs import Feeds, file_system_fixture, local_feeds_fixture, make_feeds_fixture  # noqa: F401
 
 BAD_SUBSIDIARY = "EU Wholesale"
+ERROR_CODE = ErrorCode.NETSUITE_IMPORT_ERROR
+ERROR_CODE = ErrorCode.NETSUITE_IMPORT_ERROR
 
 
 def _ids_job() -> str:
@@ -29,7 +32,7 @@ def _ids_job() -> str:
 def _state() -> tuple:
     syncs = sorted(CustomerSync.objects.values_list("customer_id", "status", "external_id", "last_error_message"))
     logs = sorted(
-        SyncLog.objects.filter(outcome="failed").values_list(
+        SyncFailure.objects.values_list(
             "record_id", "error_code", "file_name", "line_number", "message", "resolved_at"
         ),
         key=str,
@@ -73,7 +76,6 @@ def rejected_rows_loop(feeds: Feeds, home: Path, make_customer) -> None:
         make_customer(customer_id="CBAD1", subsidiary=BAD_SUBSIDIARY),
         make_customer(customer_id="CBAD2", subsidiary=BAD_SUBSIDIARY),
     ]
-    type(good[0]).objects.update(is_valid=True)
 
     run_export(trigger="on_demand")
     export = FeedFile.objects.get(direction="out")
@@ -103,7 +105,7 @@ def rejected_rows_loop(feeds: Feeds, home: Path, make_customer) -> None:
         assert sync.status == CustomerSync.Status.ERROR and sync.last_error_code == ERROR_CODE
         assert f"subsidiary '{BAD_SUBSIDIARY}' does not exist" in sync.last_error_message
         assert f"line {line} of {export.file_name}" in sync.last_error_message
-        log = SyncLog.objects.get(customer=customer, outcome="failed", resolved_at__isnull=True)
+        log = SyncFailure.objects.get(customer=customer, resolved_at__isnull=True)
         assert (log.record_type, log.error_code, log.file_name, log.line_number, log.operation) == (
             "customer",
             ERROR_CODE,
@@ -142,7 +144,6 @@ def test_rejected_rows_end_in_error_over_sftp(make_feeds, sftp_connection, sftp_
 def test_a_whole_file_failure_marks_every_customer_of_the_file(local_feeds: Feeds, make_customer) -> None:
     _ready(local_feeds)
     customers = [make_customer(customer_id=f"CW{n}") for n in range(3)]
-    type(customers[0]).objects.update(is_valid=True)
     run_export(trigger="on_demand")
     export = FeedFile.objects.get(direction="out")
     _put_error_file(
@@ -152,7 +153,7 @@ def test_a_whole_file_failure_marks_every_customer_of_the_file(local_feeds: Feed
     for customer in customers:
         sync = customer.syncs.get()
         assert sync.status == CustomerSync.Status.ERROR and "the whole file" in sync.last_error_message
-        log = SyncLog.objects.get(customer=customer, error_code=ERROR_CODE)
+        log = SyncFailure.objects.get(customer=customer, error_code=ERROR_CODE)
         assert (log.file_name, log.line_number) == (export.file_name, None)
     assert FeedFile.objects.get(file_name="whole-error.csv").status == "done"
 
@@ -163,7 +164,6 @@ def test_unknown_files_and_lines_are_file_row_failures_and_synced_customers_are_
 ) -> None:
     _ready(local_feeds)
     synced, waiting = make_customer(customer_id="CSYNCED"), make_customer(customer_id="CWAIT")
-    type(synced).objects.update(is_valid=True)
     run_export(trigger="on_demand")
     export = FeedFile.objects.get(direction="out")
     lines = dict(ExportedCustomer.objects.values_list("customer_id", "line"))
@@ -182,7 +182,7 @@ def test_unknown_files_and_lines_are_file_row_failures_and_synced_customers_are_
     )
     _ids_job()
     assert synced.syncs.get().status == CustomerSync.Status.SYNCED
-    assert not SyncLog.objects.filter(customer=synced, outcome="failed").exists()
+    assert not SyncFailure.objects.filter(customer=synced).exists()
     assert waiting.syncs.get().status == CustomerSync.Status.ERROR
     unknown = SyncLog.objects.filter(record_type="file_row", error_code=UNKNOWN_CODE).order_by("line_number")
     assert [(u.file_name, u.line_number) for u in unknown] == [("mixed-error.csv", 4), ("mixed-error.csv", 5)]
@@ -217,10 +217,9 @@ def test_a_name_with_a_line_break_does_not_shift_the_lines_netsuite_names(local_
     scripts.make_folders(home)
     first = make_customer(customer_id="CMULTI", first_name="Ada\r\nMarie")
     after = make_customer(customer_id="CAFTER", subsidiary=BAD_SUBSIDIARY)
-    type(first).objects.update(is_valid=True)
     run_export(trigger="on_demand")
     scripts.import_customer(Store(), home)
     _ids_job()
     assert after.syncs.get().status == CustomerSync.Status.ERROR
     assert first.syncs.get().status == CustomerSync.Status.EXPORTED
-    assert SyncLog.objects.get(error_code=ERROR_CODE).line_number == 3
+    assert SyncFailure.objects.get(error_code=ERROR_CODE).line_number == 3
