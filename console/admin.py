@@ -106,7 +106,9 @@ class FailedRecordAdmin(ReadOnlyAdmin):
         "state",
     )
     list_display_links = ("last_seen",)
-    list_filter = (QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "last_seen_at", "trigger")
+    list_filter = (
+        QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "last_seen_at", "first_seen_at", "trigger",
+    )  # fmt: skip
     search_fields = ("=record_id", "=customer__customer_id", "=file_name")
     search_help_text = "Exact customer ID or file name."
     list_select_related = ("external_system",)

@@ -1,5 +1,6 @@
 """The console's own views of shared records (the Failed Record Queue, the job runs) and the dashboard's counts."""
 
+from django.conf import settings
 from django.db import models
 
 from customers.models import SyncFailure
@@ -38,3 +39,22 @@ class DashboardSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Dashboard counts of {self.counted_at:%Y-%m-%d %H:%M:%S}"
+
+
+class AlertSubscription(models.Model):
+    """A user's choice to be told of new failures by email, for some connectors or all of them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="failure_alerts")
+    is_active = models.BooleanField("send me a digest of new failures", default=True)
+    connectors = models.ManyToManyField(
+        "customers.ExternalSystem", blank=True, related_name="+", help_text="None selected: every connector."
+    )
+    # Failures first seen up to this moment were in a digest already (or came before the subscription).
+    covered_until = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "failure alert subscription"
+
+    def __str__(self) -> str:
+        return f"Failure alerts for {self.user}"

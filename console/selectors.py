@@ -264,6 +264,10 @@ def job_states() -> list[JobState]:
     return states
 
 
+def job_states_by_key() -> dict[str, JobState]:
+    return {state.spec.key: state for state in job_states()}
+
+
 def running_runs() -> list[JobRun]:
     """The runs in progress, for the Jobs page's progress poll."""
     return list(JobRun.objects.filter(status=JobRun.Status.RUNNING).order_by("-started_at")[:50])

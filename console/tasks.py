@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 
 from jobs.services import job_run, user_by_id
 
+from .alerts import DIGEST_JOB, digests_send
 from .selectors import COUNT_JOB, RESYNC_GROUP_JOB, FailureGroup
 from .services import dashboard_snapshot_take, failed_records_resync
 
@@ -40,4 +41,12 @@ def resync_failure_group(
             failed += len(report.failed) + len(report.skipped)
             progress.advance(len(report.succeeded), failed=len(report.failed) + len(report.skipped))
         progress.note(f"{group.describe().capitalize()}: {succeeded} resynced, {failed} failed again.")
+    return progress.run.message
+
+
+def send_failure_digests(*, trigger: str = "scheduled", user_id: int | None = None) -> str:
+    """Email each subscribed operator the failures new since their last digest."""
+    with job_run(job=DIGEST_JOB, trigger=trigger, user=user_by_id(user_id)) as progress:
+        sent, told = digests_send(progress=progress)
+        progress.note(f"{sent} digest email(s) sent, about {told} new failure(s)." if sent else "No new failures.")
     return progress.run.message

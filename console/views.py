@@ -13,6 +13,7 @@ from django.utils import timezone
 from customers.models import ExternalSystem
 
 from .admin import redirect_back
+from .alerts import DIGEST_JOB, alert_subscription_for, alert_subscription_save
 from .permissions import can_resync, can_run_jobs
 from .selectors import (
     CHART_DAYS,
@@ -23,6 +24,7 @@ from .selectors import (
     dashboard_warnings,
     frequency_label,
     job_states,
+    job_states_by_key,
     latest_attempts,
     running_runs,
 )
@@ -163,3 +165,47 @@ def jobs_progress_view(request, admin_site):
             ]
         }
     )
+
+
+class AlertSubscriptionForm(forms.Form):
+    is_active = forms.BooleanField(label="Email me a digest of new failures", required=False)
+    connectors = forms.ModelMultipleChoiceField(
+        queryset=ExternalSystem.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every connector.",
+    )
+
+
+def alerts_view(request, admin_site):
+    """Email alerts: each user chooses for themselves whether, and for which connectors, new failures are mailed."""
+    subscription = alert_subscription_for(user=request.user)
+    if request.method == "POST":
+        form = AlertSubscriptionForm(request.POST)
+        if form.is_valid():
+            alert_subscription_save(
+                user=request.user,
+                is_active=form.cleaned_data["is_active"],
+                connectors=list(form.cleaned_data["connectors"]),
+            )
+            messages.success(
+                request,
+                "Saved: new failures are emailed to you in a digest."
+                if form.cleaned_data["is_active"]
+                else "Saved: no failure emails are sent to you.",
+            )
+            return redirect_back(request, reverse("admin:console_alerts"))
+    else:
+        initial = {"is_active": True, "connectors": []}
+        if subscription is not None:
+            initial = {"is_active": subscription.is_active, "connectors": list(subscription.connectors.all())}
+        form = AlertSubscriptionForm(initial=initial)
+    context = {
+        **admin_site.each_context(request),
+        "title": "Email alerts",
+        "form": form,
+        "subscription": subscription,
+        "has_email": bool(request.user.email),
+        "digest_job": job_states_by_key().get(DIGEST_JOB),
+    }
+    return TemplateResponse(request, "admin/console/alerts.html", context)

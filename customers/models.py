@@ -348,9 +348,14 @@ class SyncFailure(models.Model):
             # The queue: open failures, newest first (and by connector, code, type).
             models.Index(fields=["-last_seen_at"], condition=Q(resolved_at__isnull=True), name="sync_failure_open"),
             models.Index(
-                fields=["error_code", "external_system", "-last_seen_at"],
+                fields=["error_code", "-last_seen_at"],
                 condition=Q(resolved_at__isnull=True),
                 name="sync_failure_open_code",
+            ),
+            models.Index(
+                fields=["external_system", "-last_seen_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="sync_failure_open_system",
             ),
             # A success resolves the customer's open failures.
             models.Index(fields=["customer"], condition=Q(resolved_at__isnull=True), name="sync_failure_open_cust"),

@@ -25,5 +25,6 @@ class PortalAdminSite(admin.AdminSite):
             path("console/selective-export/", page(views.selective_export_view), name="console_selective_export"),
             path("console/jobs/", page(views.jobs_view), name="console_jobs"),
             path("console/jobs/progress/", page(views.jobs_progress_view), name="console_jobs_progress"),
+            path("console/alerts/", page(views.alerts_view), name="console_alerts"),
             *super().get_urls(),
         ]

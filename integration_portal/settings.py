@@ -139,6 +139,13 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# Failure digests (console.alerts): Django's email, the console backend by default; e.g.
+# EMAIL_URL=smtp+tls://user:password@mail.example.com:587 for SMTP (django-environ's email URL).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Customer sync portal <portal@localhost>")
+# Where operators reach the console, for the links in emails.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
