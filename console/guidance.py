@@ -32,6 +32,14 @@ ERROR_GUIDANCE: dict[str, str] = {
     "NO_CONNECTION": "Set up the NetSuite connection (NetSuite REST → NetSuite connections), then RESYNC.",
     "NO_CONNECTOR": "No connector is installed for this system's transport: ask the team to enable it.",
     "NO_FEED": "Set up the export feed for this system (SFTP file exchange → Feeds), then RESYNC.",
+    "SYSTEM_INACTIVE": "The connector is switched off: switch it on under External systems, then RESYNC.",
+    "CONNECTION_INACTIVE": "The connector's connection is switched off: tick Active on its page, then RESYNC.",
+    "MISSING_CREDENTIALS": "Enter the connection's credentials on its page (NetSuite REST → NetSuite connections).",
+    "SECRET_UNREADABLE": (
+        "The connection's stored secrets cannot be decrypted with the current encryption key: open the connection, "
+        "enter them again and save (or put the old key back after the new one in PORTAL_ENCRYPTION_KEY), then "
+        "RESYNC."
+    ),
     "HISTORICAL_IMPORT_PENDING": "Run the historical customer import for this connector first (Jobs page).",
     "ROW_INVALID": "Correct the row in the file (the line number is given) and send the file again.",
     "FILE_REJECTED": "The file could not be read: fix it and put it back in the feed's folder.",

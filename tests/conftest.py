@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
 
 from customers.models import Address, Customer, CustomerSync, ExternalSystem
+
+
+# The suite's own encryption key for stored secrets (the portal never derives one): in the environment too, so
+# that the commands tests start in subprocesses read what the tests wrote.
+os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())
+settings.PORTAL_ENCRYPTION_KEY = os.environ["PORTAL_ENCRYPTION_KEY"]
 
 
 class TaskQueue:

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers.dispatch import SyncResult
+from customers.dispatch import HISTORICAL_IMPORT_PENDING, Refusal, SyncResult, sync_refusal
 from customers.models import (
     NETSUITE_CUSTOMER_ID,
     SHOPIFY_CUST_ID,
@@ -38,16 +38,23 @@ EXPORTABLE_STATUSES = (
 )
 
 
-def export_refusal(*, external_system: ExternalSystem) -> str:
-    """Return why exports to the system must not run yet, or an empty string."""
+def file_refusal(external_system: ExternalSystem) -> Refusal | None:
+    """Say why no customer may be exported to the system now, or return None (registered with dispatch)."""
     if external_system.historical_import_completed_at is None:
-        return (
+        return Refusal(
+            HISTORICAL_IMPORT_PENDING,
             f"The customer export to {external_system.name} did not run: NetSuite's historical customers have not "
             "been imported yet, and exporting now would create customers NetSuite already has. Run the historical "
             f"import first (Run now on its feed, or manage.py import_historical_customers --connection "
-            f"{external_system.code})."
+            f"{external_system.code}).",
         )
-    return ""
+    return None
+
+
+def export_refusal(*, external_system: ExternalSystem) -> str:
+    """Return why exports to the system must not run now (the guards every way of sending applies), or ''."""
+    refusal = sync_refusal(external_system=external_system, transport=ExternalSystem.Transport.FILE)
+    return refusal.message if refusal is not None else ""
 
 
 def _claim_sql(*, given: bool, placeholders: int = 0) -> str:
@@ -312,12 +319,6 @@ def file_sync_handler(
             "Add or enable its EXP_CUSTOMER feed under Feeds."
         )
         return [SyncResult(c, ok=False, status="error", message=message, error_code="NO_FEED") for c in customers]
-    refusal = export_refusal(external_system=external_system)
-    if refusal:
-        return [
-            SyncResult(c, ok=False, status="error", message=refusal, error_code="HISTORICAL_IMPORT_PENDING")
-            for c in customers
-        ]
     results: dict[int, SyncResult] = {}
     to_send: list[int] = []
     ns_type = external_system.identification_type or NETSUITE_CUSTOMER_ID
