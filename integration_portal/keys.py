@@ -13,8 +13,8 @@ import secrets
 import sys
 from pathlib import Path
 
-SECRET_KEY_FILE = "secret_key"
-ENCRYPTION_KEY_FILE = "encryption_key"  # noqa: S105 (a file name)
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+ENCRYPTION_KEY_FILE = "encryption_key"
 
 
 def read_key(var_dir: Path, name: str) -> str:

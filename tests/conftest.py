@@ -11,7 +11,6 @@ from django.conf import settings
 
 from customers.models import Address, Customer, CustomerSync, ExternalSystem
 
-
 # The suite's own encryption key for stored secrets (the portal never derives one): in the environment too, so
 # that the commands tests start in subprocesses read what the tests wrote.
 os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())

@@ -29,7 +29,7 @@ VIEWER_SAFE_POSTS = {
     "admin:jsi18n": "the admin's JavaScript catalogue",
     "admin:*_changelist": "a list; its actions are checked one by one below, list_editable needs change permission",
     "admin:*_history": "an object's history renders whatever the method",
-    "admin:customers_customer_export": "exports only read, and Viewers may export (IMPORT_EXPORT_EXPORT_PERMISSION_CODE)",
+    "admin:customers_customer_export": "an export only reads; Viewers may (IMPORT_EXPORT_EXPORT_PERMISSION_CODE)",
     "admin:view_on_site": "redirects to an object's own page elsewhere (404 when it has none); writes nothing",
     "": "the admin's catch-all answers 404 for unknown admin URLs",
 }

@@ -8,6 +8,7 @@ from django.utils import timezone
 from customers.models import ExternalSystem
 from netsuite.models import NetSuiteConnection
 from netsuite_sandbox import NetSuiteSandbox
+from tests.console.conftest import operator, operator_client, viewer, viewer_client  # noqa: F401 (role fixtures)
 
 SANDBOX_MAPPINGS = {
     "payment_terms": {"Net 15": "1", "Net 30": "2", "Net 60": "3"},
