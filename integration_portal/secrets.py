@@ -9,6 +9,7 @@ enter again, and nothing can use it until it is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -166,3 +167,91 @@ class WriteOnlySecretsForm(forms.ModelForm):
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(type(self.instance).objects.get(pk=self.instance.pk), name)
         return cleaned
+
+
+@dataclass
+class RotationReport:
+    """What ``secrets_rotate`` did: secrets re-encrypted, already under the newest key, and unreadable."""
+
+    rotated: int = 0
+    current: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.rotated} secret(s) re-encrypted with the newest key, {self.current} already were, "
+            f"{len(self.unreadable)} unreadable."
+        )
+
+
+def secrets_rotate() -> RotationReport:
+    """Re-encrypt every stored secret with the newest key (MultiFernet.rotate); idempotent.
+
+    Secrets already under the newest key are left alone, so a second run changes nothing. A secret no configured key
+    can read is left as it is and named in the report.
+    """
+    from django.apps import apps
+    from django.db import transaction
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    keys, newest = fernet(), newest_fernet()
+    report = RotationReport()
+    for model in apps.get_models():
+        fields = encrypted_fields(model)
+        if not fields or model._meta.proxy:
+            continue
+        for f in fields:
+            # The stored token, not the decrypted value: cast to a plain text column skips from_db_value.
+            rows = (
+                model._base_manager.exclude(**{f.attname: ""})
+                .exclude(**{f"{f.attname}__isnull": True})
+                .annotate(_stored=Cast(f.attname, TextField()))
+                .values_list("pk", "_stored")
+            )
+            for pk, stored in rows.iterator():
+                token = stored.encode()
+                try:
+                    newest.decrypt(token)
+                    report.current += 1
+                    continue
+                except InvalidToken:
+                    pass
+                try:
+                    rotated = keys.rotate(token).decode()
+                except InvalidToken:
+                    report.unreadable.append(f"{model._meta.verbose_name} #{pk} ({f.verbose_name})")
+                    continue
+                with transaction.atomic():
+                    model._base_manager.filter(pk=pk, **{f.attname: Ciphertext(stored)}).update(
+                        **{f.attname: Ciphertext(rotated)}
+                    )
+                report.rotated += 1
+    return report
+
+
+class UnreadableSecretsAdminMixin:
+    """A ModelAdmin mixin for connections: their list and page say which secrets must be entered again.
+
+    With a wrong or rotated-away key the pages still open (no 500); the change form accepts new values.
+    """
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            for obj in self.model._default_manager.all():
+                self._warn_unreadable(request, obj)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                self._warn_unreadable(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _warn_unreadable(self, request, obj) -> None:
+        from django.contrib import messages
+
+        message = secrets_unreadable_message(obj)
+        if message:
+            self.message_user(request, message, messages.ERROR)

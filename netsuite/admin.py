@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from console.permissions import can_manage_api_tokens, can_test_connections
-from integration_portal.secrets import WriteOnlySecretsForm
+from integration_portal.secrets import UnreadableSecretsAdminMixin, WriteOnlySecretsForm
 
 from .models import ApiToken, NetSuiteConnection, hash_token, token_lifetime_days, token_max_days
 from .services import connection_test
@@ -29,7 +29,7 @@ class NetSuiteConnectionForm(WriteOnlySecretsForm):
 
 
 @admin.register(NetSuiteConnection)
-class NetSuiteConnectionAdmin(admin.ModelAdmin):
+class NetSuiteConnectionAdmin(UnreadableSecretsAdminMixin, admin.ModelAdmin):
     form = NetSuiteConnectionForm
     list_display = ["__str__", "account_id", "rest_url", "concurrency_share", "is_active", "last_pull_completed_at"]
     list_filter = ["is_active"]

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from console.permissions import can_run_jobs, can_test_connections
-from integration_portal.secrets import WriteOnlySecretsForm
+from integration_portal.secrets import UnreadableSecretsAdminMixin, WriteOnlySecretsForm
 from jobs.registry import job_enqueue
 
 from .models import Feed, FeedFile, SftpConnection
@@ -57,7 +57,7 @@ class SftpConnectionForm(WriteOnlySecretsForm):
 
 
 @admin.register(SftpConnection)
-class SftpConnectionAdmin(admin.ModelAdmin):
+class SftpConnectionAdmin(UnreadableSecretsAdminMixin, admin.ModelAdmin):
     form = SftpConnectionForm
     change_form_template = "admin/sftpsync/sftpconnection/change_form.html"
     list_display = ["name", "transport", "host", "port", "username", "last_test_ok", "last_tested_at"]

@@ -103,8 +103,9 @@ def _export_rows(rows: Iterable[tuple], feed: Feed) -> Iterator[tuple]:
             # The header has no companyName column; HC_SC_ImportCustomer names a company from its first and last
             # name, so the company name goes there and a contact's name never becomes the company's.
             first, last = company, ""
-        # neutralize() inlined for the columns every customer has: this runs for each row of a million-row file.
-        first, last, email, phone = ("'" + v if v and v[0] in starts else v for v in (first, last, email, phone))
+        # The first-character test inlined for the columns every customer has: this runs for each row of a
+        # million-row file; the rule itself (spreadsheet_safe) only for the rare value that starts like a formula.
+        first, last, email, phone = (neutralize(v) if v and v[0] in starts else v for v in (first, last, email, phone))
         if "\n" in (joined := first + last + email + phone) or "\r" in joined:
             # One physical line per customer, so that NetSuite's "Line N" errors name the line the portal recorded.
             first, last, email, phone = (_one_line(v) for v in (first, last, email, phone))
