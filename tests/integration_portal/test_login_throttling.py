@@ -1,4 +1,4 @@
-"""Login throttling (django-axes): wrong passwords lock the sign-in, and the login page says for how long and whom to ask."""
+"""Login throttling (django-axes): wrong passwords lock the sign-in; the login page says how long and whom to ask."""
 
 from __future__ import annotations
 
