@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.utils import timezone
 
 from console.roles import OPERATOR, VIEWER, roles_ensure
 from console.services import dashboard_snapshot_take
 from customers.dispatch import customers_sync_now
 from customers.models import Customer, CustomerSync, SyncLog
 from customers.services import customer_refresh_validation
+from tests.conftest import sandbox_connection
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -78,22 +78,8 @@ def browser() -> Iterator:
 @pytest.fixture
 def rest_system(netsuite_system, netsuite_sandbox):
     """The NetSuite system reached over REST through a connection to the sandbox."""
-    from netsuite.models import NetSuiteConnection
-
-    netsuite_system.historical_import_completed_at = timezone.now()
-    netsuite_system.save()
-    NetSuiteConnection.objects.create(
-        external_system=netsuite_system,
-        account_id=netsuite_sandbox.account_id,
-        base_url=netsuite_sandbox.base_url,
-        consumer_key=netsuite_sandbox.consumer_key,
-        consumer_secret=netsuite_sandbox.consumer_secret,
-        token_id=netsuite_sandbox.token_id,
-        token_secret=netsuite_sandbox.token_secret,
-        request_timeout=5,
-        mappings=SANDBOX_MAPPINGS,
-        defaults={"subsidiary": "1"},
-        push_on_change=False,
+    sandbox_connection(
+        netsuite_system, netsuite_sandbox, request_timeout=5, mappings=SANDBOX_MAPPINGS, defaults={"subsidiary": "1"}
     )
     return netsuite_system
 

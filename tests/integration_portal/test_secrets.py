@@ -11,6 +11,7 @@ from customers.dispatch import SECRET_UNREADABLE, customers_sync_now, sync_refus
 from integration_portal import secrets
 from netsuite.models import NetSuiteConnection
 from sftpsync.models import SftpConnection
+from tests.conftest import sandbox_connection
 
 
 def stored_column(pk: int) -> str:
@@ -74,21 +75,8 @@ def test_invalid_key_is_explained(settings):
 
 @pytest.fixture
 def rest_connection(netsuite_system, netsuite_sandbox, settings):
-    from django.utils import timezone
-
     settings.PORTAL_ENCRYPTION_KEY = Fernet.generate_key().decode()
-    netsuite_system.historical_import_completed_at = timezone.now()
-    netsuite_system.save()
-    return NetSuiteConnection.objects.create(
-        external_system=netsuite_system,
-        account_id=netsuite_sandbox.account_id,
-        base_url=netsuite_sandbox.base_url,
-        consumer_key=netsuite_sandbox.consumer_key,
-        consumer_secret=netsuite_sandbox.consumer_secret,
-        token_id=netsuite_sandbox.token_id,
-        token_secret=netsuite_sandbox.token_secret,
-        request_timeout=2,
-    )
+    return sandbox_connection(netsuite_system, netsuite_sandbox)
 
 
 def _connection_form(page) -> dict:

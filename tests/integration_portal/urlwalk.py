@@ -147,23 +147,12 @@ def populate(*, make_customer, netsuite_system, netsuite_sandbox, tmp_path: Path
     from customers.services import synclog_record
     from jobs.models import JobRun
     from jobs.registry import schedules_ensure
-    from netsuite.models import ApiToken, NetSuiteConnection
+    from netsuite.models import ApiToken
     from sftpsync.models import Feed, FeedFile, SftpConnection
+    from tests.conftest import sandbox_connection
 
     roles_ensure()
-    netsuite_system.historical_import_completed_at = timezone.now()
-    netsuite_system.save()
-    connection = NetSuiteConnection.objects.create(
-        external_system=netsuite_system,
-        account_id=netsuite_sandbox.account_id,
-        base_url=netsuite_sandbox.base_url,
-        consumer_key=netsuite_sandbox.consumer_key,
-        consumer_secret=netsuite_sandbox.consumer_secret,
-        token_id=netsuite_sandbox.token_id,
-        token_secret=netsuite_sandbox.token_secret,
-        request_timeout=2,
-        push_on_change=False,
-    )
+    connection = sandbox_connection(netsuite_system, netsuite_sandbox)
     ApiToken.objects.create(
         name="OMS",
         connection=connection,
