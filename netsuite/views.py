@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.dispatch import CONNECTION_INACTIVE
 from integration_portal.best_effort import write_without_waiting
 
 from . import selectors, services
@@ -108,7 +109,7 @@ def _connection(request: HttpRequest, token: ApiToken) -> NetSuiteConnection:
     if not (connection.is_active and connection.external_system.is_active):
         raise ApiRefused(
             403,
-            "CONNECTION_INACTIVE",
+            CONNECTION_INACTIVE,
             f"The NetSuite connection {connection.external_system.code} is switched off in the portal: ask its "
             "operators to switch it on.",
         )
