@@ -274,6 +274,8 @@ class FailedRecordAdmin(ReadOnlyAdmin):
 
     def groups_view(self, request):
         """Every group of open failures (connector, record type, problem) with its count."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
         context = {
             **self.admin_site.each_context(request),
             "title": "Failed Record Queue by problem",
@@ -296,7 +298,12 @@ class FailedRecordAdmin(ReadOnlyAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return redirect_back(request, reverse("admin:console_failedrecord_groups"))
         entries = group.open_failures()
-        if entries.count() > GROUP_RESYNC_NOW:
+        count = entries.count()
+        if not count:
+            self.message_user(
+                request, f"No open failures are left in the {group.describe()}: reload the queue.", messages.INFO
+            )
+        elif count > GROUP_RESYNC_NOW:
             job_enqueue(key=RESYNC_GROUP_JOB, user=request.user, **group.as_kwargs())
             self.message_user(
                 request,

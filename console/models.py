@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from customers.models import SyncFailure
+from customers.models import ExternalSystem, SyncFailure
 from jobs.models import JobRun
 
 
@@ -25,6 +25,18 @@ class JobRunRecord(JobRun):
         verbose_name = "job run"
         verbose_name_plural = "job runs"
         permissions = [("can_run_jobs", "Can run jobs now and change their frequency")]
+
+
+class Connector(ExternalSystem):
+    """A connector as the console guards it: who may test its connections and hand out its API tokens."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "connector"
+        permissions = [
+            ("can_test_connections", "Can test connections now (a signed login with the stored credentials)"),
+            ("can_manage_api_tokens", "Can create, change and revoke orders API tokens"),
+        ]
 
 
 class DashboardSnapshot(models.Model):

@@ -6,7 +6,12 @@ from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from .permissions import RESYNC_PERMISSION, RUN_JOBS_PERMISSION
+from .permissions import (
+    MANAGE_API_TOKENS_PERMISSION,
+    RESYNC_PERMISSION,
+    RUN_JOBS_PERMISSION,
+    TEST_CONNECTIONS_PERMISSION,
+)
 
 OPERATOR = "Operator"
 VIEWER = "Viewer"
@@ -28,6 +33,8 @@ OPERATOR_EXTRA = (
     "customers.add_partyidentification",
     RESYNC_PERMISSION,
     RUN_JOBS_PERMISSION,
+    TEST_CONNECTIONS_PERMISSION,
+    MANAGE_API_TOKENS_PERMISSION,
 )
 
 

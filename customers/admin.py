@@ -1,6 +1,7 @@
 """The customer master in the operators' console."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -41,9 +42,13 @@ class EnabledSyncFilter(admin.SimpleListFilter):
     sync_field = ""
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(has_enabled_sync(**{self.sync_field: self.value()}))
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in {str(key) for key, _label in self.lookup_choices}:
+            # e.g. ?connector=abc: the changelist answers with a 400 page naming it (integration_portal.admin_site).
+            raise IncorrectLookupParameters(f"{self.title}: {value[:60]!r} is not one of the choices.")
+        return queryset.filter(has_enabled_sync(**{self.sync_field: value}))
 
 
 class SyncStatusFilter(EnabledSyncFilter):

@@ -65,6 +65,9 @@ class ErrorCode(StrEnum):
     MAPPING_MISSING = "MAPPING_MISSING"
     NO_CONNECTION = "NO_CONNECTION"
     CONNECTION_INACTIVE = "CONNECTION_INACTIVE"
+    SYSTEM_INACTIVE = "SYSTEM_INACTIVE"
+    MISSING_CREDENTIALS = "MISSING_CREDENTIALS"
+    SECRET_UNREADABLE = "SECRET_UNREADABLE"  # noqa: S105 (an error code, not a secret)
     NO_CONNECTOR = "NO_CONNECTOR"
     NO_FEED = "NO_FEED"
     HISTORICAL_IMPORT_PENDING = "HISTORICAL_IMPORT_PENDING"
@@ -230,6 +233,22 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.CONNECTION_INACTIVE: ErrorInfo(
         "Connection switched off",
         "Switch the connection on again, or untick the connector on the customer.",
+        Kind.SETUP,
+    ),
+    ErrorCode.SYSTEM_INACTIVE: ErrorInfo(
+        "Connector switched off",
+        "Switch the connector on under External systems if it should receive customers.",
+        Kind.SETUP,
+    ),
+    ErrorCode.MISSING_CREDENTIALS: ErrorInfo(
+        "Connection has no credentials",
+        "Enter the connection's credentials on its page (NetSuite REST → NetSuite connections).",
+        Kind.SETUP,
+    ),
+    ErrorCode.SECRET_UNREADABLE: ErrorInfo(
+        "Stored secret unreadable",
+        "The connection's stored secrets cannot be decrypted with the current encryption key: open the connection "
+        "and enter them again (or put the old key back after the new one in PORTAL_ENCRYPTION_KEY).",
         Kind.SETUP,
     ),
     ErrorCode.NO_CONNECTOR: ErrorInfo(

@@ -11,6 +11,8 @@ VAR=${PORTAL_VAR_DIR:-var}
 export PORTAL_VAR_DIR=$VAR
 export NETSUITE_SANDBOX_URL=${NETSUITE_SANDBOX_URL:-http://127.0.0.1:$SANDBOX_PORT}
 mkdir -p "$VAR/log"
+# Keys of this install: a random SECRET_KEY and encryption key in $VAR on first run (mode 0600), unless given.
+$PY -m integration_portal.keys --var-dir "$VAR"
 
 pids=()
 cleanup() {

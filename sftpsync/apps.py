@@ -17,9 +17,9 @@ class SftpsyncConfig(AppConfig):
         from customers.dispatch import register_sync_handler
         from jobs.registry import JobSpec, register_job
 
-        from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB, file_sync_handler
+        from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB, file_refusal, file_sync_handler
 
-        register_sync_handler("file", file_sync_handler)
+        register_sync_handler("file", file_sync_handler, refusal=file_refusal)
         register_job(
             JobSpec(
                 key=HISTORICAL_JOB,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from integration_portal.spreadsheet import FORMULA_STARTS, spreadsheet_safe
+
 # Text fields such as names and addresses can hold long values; the csv default (128 KB) is enough for
 # a row, but a stray unclosed quote would otherwise swallow the rest of the file without an error.
 csv.field_size_limit(1 << 20)
@@ -277,16 +279,9 @@ EXPORT_HEADER = (
     "accountSource",
 )
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_CHARS = frozenset(_FORMULA_START)
-
-
-def neutralize(value: Any) -> str:
-    """Make a value safe to open in a spreadsheet (OWASP CSV injection): prefix formula starts with '."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+# The one spreadsheet-safety rule (SPEC section 2): formulas prefixed, numbers and phone numbers kept.
+FORMULA_CHARS = FORMULA_STARTS
+neutralize = spreadsheet_safe
 
 
 class HashingWriter(io.RawIOBase):
@@ -328,8 +323,8 @@ class ExportWriter:
         starts = FORMULA_CHARS
         count = 0
         for row in rows:
-            # neutralize() inlined: this runs for every field of every exported customer.
-            writerow([("'" + v) if v.__class__ is str and v and v[0] in starts else v for v in row])
+            # The first-character test inlined: this runs for every field of every exported customer.
+            writerow([neutralize(v) if v.__class__ is str and v and v[0] in starts else v for v in row])
             count += 1
         self.rows += count
 

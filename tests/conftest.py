@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
 
 from customers.models import SHOPIFY_CUST_ID, Address, Customer, CustomerSync, ExternalSystem, PartyIdentification
 from customers.services import customer_refresh_validation
+
+# The suite's own encryption key for stored secrets (the portal never derives one): in the environment too, so
+# that the commands tests start in subprocesses read what the tests wrote.
+os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())
+settings.PORTAL_ENCRYPTION_KEY = os.environ["PORTAL_ENCRYPTION_KEY"]
 
 
 class TaskQueue:
@@ -91,3 +99,25 @@ def make_customer(db, netsuite_system) -> Callable[..., Customer]:
         return customer
 
     return make
+
+
+def sandbox_connection(system: ExternalSystem, sandbox, **fields):
+    """A NetSuite REST connection of ``system`` to the sandbox, its first complete pull done (pushes may run)."""
+    from django.utils import timezone
+
+    from netsuite.models import NetSuiteConnection
+
+    system.historical_import_completed_at = timezone.now()
+    system.save()
+    values = {
+        "account_id": sandbox.account_id,
+        "base_url": sandbox.base_url,
+        "consumer_key": sandbox.consumer_key,
+        "consumer_secret": sandbox.consumer_secret,
+        "token_id": sandbox.token_id,
+        "token_secret": sandbox.token_secret,
+        "request_timeout": 2,
+        "push_on_change": False,
+        **fields,
+    }
+    return NetSuiteConnection.objects.create(external_system=system, **values)

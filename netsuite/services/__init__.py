@@ -6,7 +6,6 @@ queues a push), ``pull`` (watermark and keyset pages), ``orders`` (is a customer
 """
 
 from .common import (
-    NO_CONNECTION,
     OPERATION_PULL,
     OPERATION_UPDATE,
     OPERATION_UPSERT,
@@ -26,12 +25,11 @@ from .pull import (
     pull_query,
     suiteql_timestamp,
 )
-from .push import PushReport, customers_push, customers_push_handler, customers_push_scheduled, push_refusal
+from .push import PushReport, customers_push, customers_push_handler, customers_push_scheduled, rest_refusal
 from .threads import run_in_threads
 
 __all__ = [
     "CUSTOMER_PULL_FIELDS",
-    "NO_CONNECTION",
     "OPERATION_PULL",
     "OPERATION_UPDATE",
     "OPERATION_UPSERT",
@@ -55,7 +53,7 @@ __all__ = [
     "customers_push_handler",
     "customers_push_scheduled",
     "pull_query",
-    "push_refusal",
+    "rest_refusal",
     "run_in_threads",
     "suiteql_timestamp",
 ]

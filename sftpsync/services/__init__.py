@@ -1,6 +1,6 @@
 """Services of the SFTP file exchange: the ledger, the three file jobs, and sending customers by file."""
 
-from .export import customers_export, export_refusal, file_sync_handler, invalid_customers_log
+from .export import customers_export, export_refusal, file_refusal, file_sync_handler, invalid_customers_log
 from .historical import historical_import
 from .ledger import ImportSummary, RunContext, feed_import, feed_lock, feedfile_move
 from .party_ident import party_ident_import
@@ -29,6 +29,7 @@ __all__ = [
     "feed_lock",
     "feedfile_move",
     "feeds_for",
+    "file_refusal",
     "file_sync_handler",
     "historical_import",
     "invalid_customers_log",

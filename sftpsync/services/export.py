@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from customers.dispatch import SyncResult
+from customers.dispatch import HISTORICAL_IMPORT_PENDING, Refusal, SyncResult, sync_refusal
 from customers.errors import ErrorCode
 from customers.models import (
     NETSUITE_CUSTOMER_ID,
@@ -45,16 +45,23 @@ EXPORTABLE_STATUSES = (
 )
 
 
-def export_refusal(*, external_system: ExternalSystem) -> str:
-    """Return why exports to the system must not run yet, or an empty string."""
+def file_refusal(external_system: ExternalSystem) -> Refusal | None:
+    """Say why no customer may be exported to the system now, or return None (registered with dispatch)."""
     if external_system.historical_import_completed_at is None:
-        return (
+        return Refusal(
+            HISTORICAL_IMPORT_PENDING,
             f"The customer export to {external_system.name} did not run: NetSuite's historical customers have not "
             "been imported yet, and exporting now would create customers NetSuite already has. Run the historical "
             f"import first (Run now on its feed, or manage.py import_historical_customers --connection "
-            f"{external_system.code})."
+            f"{external_system.code}).",
         )
-    return ""
+    return None
+
+
+def export_refusal(*, external_system: ExternalSystem) -> str:
+    """Return why exports to the system must not run now (the guards every way of sending applies), or ''."""
+    refusal = sync_refusal(external_system=external_system, transport=ExternalSystem.Transport.FILE)
+    return refusal.message if refusal is not None else ""
 
 
 def _claim_sql(*, given: bool, placeholders: int = 0) -> str:
@@ -103,8 +110,9 @@ def _export_rows(rows: Iterable[tuple], feed: Feed) -> Iterator[tuple]:
             # The header has no companyName column; HC_SC_ImportCustomer names a company from its first and last
             # name, so the company name goes there and a contact's name never becomes the company's.
             first, last = company, ""
-        # neutralize() inlined for the columns every customer has: this runs for each row of a million-row file.
-        first, last, email, phone = ("'" + v if v and v[0] in starts else v for v in (first, last, email, phone))
+        # The first-character test inlined for the columns every customer has: this runs for each row of a
+        # million-row file; the rule itself (spreadsheet_safe) only for the rare value that starts like a formula.
+        first, last, email, phone = (neutralize(v) if v and v[0] in starts else v for v in (first, last, email, phone))
         if "\n" in (joined := first + last + email + phone) or "\r" in joined:
             # One physical line per customer, so that NetSuite's "Line N" errors name the line the portal recorded.
             first, last, email, phone = (_one_line(v) for v in (first, last, email, phone))
@@ -278,12 +286,6 @@ def file_sync_handler(
         )
         return [
             SyncResult(c, ok=False, status="error", message=message, error_code=ErrorCode.NO_FEED) for c in customers
-        ]
-    refusal = export_refusal(external_system=external_system)
-    if refusal:
-        return [
-            SyncResult(c, ok=False, status="error", message=refusal, error_code=ErrorCode.HISTORICAL_IMPORT_PENDING)
-            for c in customers
         ]
     results: dict[int, SyncResult] = {}
     to_send: list[int] = []

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.utils import timezone
 
 from console.roles import OPERATOR, VIEWER, roles_ensure
 from console.services import dashboard_snapshot_take
 from customers.dispatch import customers_sync_now
 from customers.models import Customer, CustomerSync, SyncFailure, SyncLog
 from customers.services import customer_refresh_validation
+from tests.conftest import sandbox_connection
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -78,22 +78,8 @@ def browser() -> Iterator:
 @pytest.fixture
 def rest_system(netsuite_system, netsuite_sandbox):
     """The NetSuite system reached over REST through a connection to the sandbox."""
-    from netsuite.models import NetSuiteConnection
-
-    netsuite_system.historical_import_completed_at = timezone.now()
-    netsuite_system.save()
-    NetSuiteConnection.objects.create(
-        external_system=netsuite_system,
-        account_id=netsuite_sandbox.account_id,
-        base_url=netsuite_sandbox.base_url,
-        consumer_key=netsuite_sandbox.consumer_key,
-        consumer_secret=netsuite_sandbox.consumer_secret,
-        token_id=netsuite_sandbox.token_id,
-        token_secret=netsuite_sandbox.token_secret,
-        request_timeout=5,
-        mappings=SANDBOX_MAPPINGS,
-        defaults={"subsidiary": "1"},
-        push_on_change=False,
+    sandbox_connection(
+        netsuite_system, netsuite_sandbox, request_timeout=5, mappings=SANDBOX_MAPPINGS, defaults={"subsidiary": "1"}
     )
     return netsuite_system
 
@@ -198,3 +184,61 @@ def test_viewer_sees_no_buttons(browser, live_server, make_customer, rest_system
     assert page.locator("input[value='Run now']").count() == 0
     page.goto(f"{live_server.url}/admin/console/selective-export/")
     assert page.locator("input[value=Go]").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_lockout_is_explained_on_the_login_page(browser, live_server, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.PORTAL_SUPPORT_CONTACT = "the IT desk"
+    _user("olivia", OPERATOR)
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    assert "After 3 wrong passwords" in page.inner_text("#login-policy")
+    for _ in range(3):
+        page.fill("#id_username", "olivia")
+        page.fill("#id_password", "wrong-password")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#login-form")
+    # The right password now: still locked, and the page says for how long and whom to ask.
+    page.fill("#id_username", "olivia")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#login-lockout")
+    text = page.inner_text("#login-lockout")
+    assert "signing in as olivia from this computer is locked for 15 minutes" in text
+    assert "ask the IT desk" in text
+    page.screenshot(path=str(SCREENSHOTS / "login-lockout.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/")
+    assert "/admin/login/" in page.url  # not signed in
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_encryption_key_page_says_which_secret_to_enter_again(browser, live_server, rest_system, settings):
+    from cryptography.fernet import Fernet
+
+    from integration_portal.secrets import unreadable_secrets
+    from netsuite.models import NetSuiteConnection
+
+    connection = NetSuiteConnection.objects.get()
+    token_secret = connection.token_secret
+    settings.PORTAL_ENCRYPTION_KEY = Fernet.generate_key().decode()  # the key the secrets were saved with is gone
+    User.objects.create_superuser("root", password=PASSWORD)
+    page = _login(browser, live_server, "root")
+    page.goto(f"{live_server.url}/admin/netsuite/netsuiteconnection/")
+    assert "cannot be decrypted" in page.inner_text(".messagelist")
+    page.goto(f"{live_server.url}/admin/netsuite/netsuiteconnection/{connection.pk}/change/")
+    message = page.inner_text(".messagelist")
+    assert str(connection) in message and "token secret" in message and "Enter them again" in message
+    page.screenshot(path=str(SCREENSHOTS / "wrong-key.png"), full_page=True)
+    assert "enter it again" in page.inner_text(".field-token_secret")
+    page.fill("#id_consumer_key", "new-consumer-key-1")
+    page.fill("#id_consumer_secret", "new-consumer-secret-1")
+    page.fill("#id_token_id", "new-token-id-1")
+    page.fill("#id_token_secret", "new-token-secret-1")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    assert "cannot be decrypted" not in page.inner_text("#content")
+    saved = NetSuiteConnection.objects.get(pk=connection.pk)
+    assert unreadable_secrets(saved) == []
+    assert (saved.token_secret, saved.token_id) == ("new-token-secret-1", "new-token-id-1")
+    assert token_secret != saved.token_secret

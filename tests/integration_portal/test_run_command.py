@@ -42,7 +42,11 @@ def http_status(url: str) -> int | None:
 @pytest.mark.slow
 def test_run_command_serves_admin_and_runs_cluster_and_schedules(tmp_path):
     port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY")
+    }
     env.update(
         {
             "PYTHON": sys.executable,
@@ -63,6 +67,8 @@ def test_run_command_serves_admin_and_runs_cluster_and_schedules(tmp_path):
         banner = (tmp_path / "run.log").read_text()
         assert f"{base}/admin/" in banner and "Admin login: admin / " in banner
         assert http_status(f"{base}/static/admin/css/base.css") == 200
+        for key_file in ("secret_key", "encryption_key"):  # the install's own keys, readable by its owner only
+            assert (tmp_path / key_file).stat().st_mode & 0o777 == 0o600
         wait_for(lambda: http_status(f"http://127.0.0.1:{sandbox_port}/_sandbox/health") == 200, 30, "the sandbox")
         cluster = subprocess.run(["pgrep", "-f", "manage.py qcluster", "-s", str(run.pid)], capture_output=True)
         assert cluster.returncode == 0, "no qcluster process in the run command's session"

@@ -134,7 +134,9 @@ def test_required_value_missing_is_a_row_error() -> None:
 def test_export_header_is_exact_and_injection_is_neutralised() -> None:
     out = io.BytesIO()
     writer = formats.ExportWriter(out)
-    writer.write_rows([("C1", "C1", "", "=cmd|' /C calc'!A0", "+1", "@x", "-2", "T", "s", "", "TRUE", 5, "\tx")])
+    writer.write_rows(
+        [("C1", "C1", "", "=cmd|' /C calc'!A0", "+x", "@x", "+1-555-0100", "T", "s", "", "TRUE", 5, "\tx")]
+    )
     size, sha = writer.finish()
     data = out.getvalue()
     assert data.startswith(
@@ -143,18 +145,20 @@ def test_export_header_is_exact_and_injection_is_neutralised() -> None:
     )
     row = list(csv.reader(io.StringIO(data.decode())))[1]
     assert row[3] == "'=cmd|' /C calc'!A0"
-    assert row[4:7] == ["'+1", "'@x", "'-2"]
+    assert row[4:7] == ["'+x", "'@x", "+1-555-0100"]  # a phone number is data, kept as it is
     assert row[12] == "'\tx"
     assert size == len(data)
     assert len(sha) == 64
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"])
+@pytest.mark.parametrize("value", ["=1+1", "==1", "+A1", "-A1", "@SUM(A1)", "\t=1", "\r=1"])
 def test_neutralize_prefixes_formula_starts(value: str) -> None:
     assert formats.neutralize(value) == "'" + value
 
 
 def test_neutralize_leaves_plain_values() -> None:
     assert formats.neutralize("Ada") == "Ada"
+    assert formats.neutralize("+1-555-0100") == "+1-555-0100"
+    assert formats.neutralize("-12.5") == "-12.5"
     assert formats.neutralize(5) == "5"
     assert formats.neutralize(None) == ""

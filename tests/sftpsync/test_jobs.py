@@ -327,7 +327,7 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
         "externalId": "C1",
         "HCShopifyCustomerId": "6543210001",
         "firstName": '\'=HYPERLINK("x")',
-        "lastName": "'-2",
+        "lastName": "-2",  # a negative number is data, not a formula (SPEC section 2)
         "email": ada.email,
         "phone": "",
         "individual": "T",
