@@ -44,6 +44,27 @@ ERROR_GUIDANCE: dict[str, str] = {
         "NetSuite reported an error for a file or line the portal did not write: check the error file in the "
         "export feed's error/archive folder; the customers concerned stay awaiting their ID until resynced."
     ),
+    "SHOPIFY_PAYLOAD_UNREADABLE": (
+        "Shopify sent something the portal cannot read. Open Shopify → Webhook inbox (filter: Unreadable payloads), "
+        "read the reason and the payload; correct the object in Shopify, or run Reconcile Shopify to read it again."
+    ),
+    "SHOPIFY_COMPANY_UNKNOWN": (
+        "A company location or contact came before its company. Run Reconcile Shopify (Jobs), then select the entry "
+        "in Shopify → Webhook inbox and choose Process again."
+    ),
+    "SHOPIFY_APPLY_FAILED": (
+        "The portal could not save what Shopify sent. Select the entry in Shopify → Webhook inbox and choose "
+        "Process again; if it fails again, ask the team (the inbox keeps the payload)."
+    ),
+    "SHOPIFY_UNAUTHORIZED": "Shopify refused the access token: enter a valid one on the Shopify connection.",
+    "SHOPIFY_NETWORK_ERROR": "Shopify could not be reached: check the shop domain (or the Admin API URL override).",
+    "SHOPIFY_THROTTLED": "Shopify's rate limit held the requests back; nothing to fix, the next run goes on.",
+    "SHOPIFY_GRAPHQL_ERRORS": "Shopify refused a request: read the message; check the connection's API version.",
+    "SHOPIFY_USER_ERRORS": "Shopify refused a change the portal asked for: read the message.",
+    "SHOPIFY_HTTP_ERROR": "Shopify answered with an error; try again later, and check the shop domain if it lasts.",
+    "SHOPIFY_BULK_FAILED": "Shopify's bulk operation did not complete; the next reconciliation asks again.",
+    "SHOPIFY_NO_TOKEN": "Enter the Admin API access token on the Shopify connection.",
+    "SHOPIFY_NO_WEBHOOK_URL": "Enter the webhook address on the Shopify connection, then Subscribe to webhooks.",
 }
 
 

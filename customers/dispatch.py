@@ -2,11 +2,14 @@
 
 Connector apps register one handler per transport in their AppConfig.ready(); the console's RESYNC,
 selective export and the orders API call ``customers_sync_now`` and never a connector directly.
+
+Sources that write customers in bulk (no model signals) call ``customers_changed``; connectors that send
+changes on (the NetSuite REST push) register a listener for it, so a source never imports a connector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .models import Customer, ExternalSystem
@@ -46,3 +49,22 @@ def customers_sync_now(
         )
         return [SyncResult(c, ok=False, status="error", message=message, error_code="NO_CONNECTOR") for c in customers]
     return handler(customers=list(customers), external_system=external_system, trigger=trigger, user=user)
+
+
+# listener(customer_pks=...) -> None; called inside the writer's transaction (listeners defer to its commit).
+ChangeListener = Callable[..., None]
+_change_listeners: dict[str, ChangeListener] = {}
+
+
+def register_change_listener(name: str, listener: ChangeListener) -> None:
+    """Call ``listener`` whenever a source reports customers it changed without model signals."""
+    _change_listeners[name] = listener
+
+
+def customers_changed(*, customer_pks: Iterable[int]) -> None:
+    """Tell every connector that these customers changed (bulk writes send no signals)."""
+    pks = sorted({pk for pk in customer_pks if pk})
+    if not pks:
+        return
+    for listener in _change_listeners.values():
+        listener(customer_pks=pks)

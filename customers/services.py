@@ -335,6 +335,21 @@ def customer_sync_get_or_create(*, customer: Customer, external_system: External
     return sync
 
 
+def customer_syncs_enable(*, customer_pks: Iterable[int], external_systems: Iterable[ExternalSystem]) -> int:
+    """Select the systems on the customers' External System tab (pending); selections they have are kept.
+
+    Bulk-capable (one insert) for sources that create many customers at once; return how many were asked.
+    """
+    systems = list(external_systems)
+    rows = [
+        CustomerSync(customer_id=pk, external_system_id=system.pk)
+        for pk in dict.fromkeys(customer_pks)
+        for system in systems
+    ]
+    CustomerSync.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)
+
+
 def customer_request_resync(*, customer: Customer, external_system: ExternalSystem | None = None) -> int:
     """Put the customer's enabled syncs back to pending so the next run sends it again."""
     qs = CustomerSync.objects.filter(customer=customer, enabled=True)

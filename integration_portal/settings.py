@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "jobs",
     "netsuite",
     "sftpsync",
+    "shopify",
     "console",
 ]
 
