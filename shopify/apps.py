@@ -37,10 +37,10 @@ class ShopifyConfig(AppConfig):
 
     def demo_setup(self, stdout) -> None:
         """Point a demo Shopify connection at the local sandbox and subscribe webhooks (``manage.py seed_demo``)."""
-        from customers.models import ExternalSystem
-
         # Demo seeding only: product code never imports the sandbox.
         from shopify_sandbox.demo import DEMO_SHOP
+
+        from customers.models import ExternalSystem
 
         from .client import ShopifyError
         from .models import ShopifyConnection

@@ -10,7 +10,7 @@ from ..client import ShopifyClient, ShopifyError
 from ..mapping import SUBSCRIBED_TOPICS, topic_enum, topic_from_enum
 from ..models import ShopifyConnection, WebhookSubscription
 
-NO_TOKEN = "SHOPIFY_NO_TOKEN"
+NO_TOKEN = "SHOPIFY_NO_TOKEN"  # noqa: S105 (an error code, not a secret)
 NO_WEBHOOK_URL = "SHOPIFY_NO_WEBHOOK_URL"
 
 

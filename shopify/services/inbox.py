@@ -168,7 +168,7 @@ def inbox_process(*, event_pk: int) -> str:
         try:
             with transaction.atomic():
                 status, reason, code, result, failures = _outcome(event)
-        except Exception as exc:  # noqa: BLE001 (kept with its reason, never lost)
+        except Exception as exc:
             logger.exception("Applying Shopify inbox entry %s failed", event.pk)
             status, reason, code, result, failures = (
                 InboxEvent.Status.FAILED,

@@ -111,7 +111,7 @@ class _Stream:
                 self._count(result, len(batch))
                 self._log_failures(result.failures)
                 intake_failures_resolve(objects=result.applied)
-        except Exception:  # noqa: BLE001 (a database error in one object must not lose the batch: one by one)
+        except Exception:
             logger.exception("A batch of %d Shopify objects failed; applying them one by one", len(batch))
             for obj in batch:
                 self.apply_one(obj)
@@ -123,7 +123,7 @@ class _Stream:
                 self._count(result, 1)
                 self._log_failures(result.failures)
                 intake_failures_resolve(objects=result.applied)
-        except Exception as exc:  # noqa: BLE001 (kept in the Failed Record Queue with its reason)
+        except Exception as exc:
             logger.exception("Applying %s failed", record_label(obj.kind, obj.shopify_id))
             message = (
                 f"Reconciliation could not apply it ({type(exc).__name__}: {exc}). The next reconciliation tries "
