@@ -158,7 +158,7 @@ def inbox_process(*, event_pk: int) -> str:
     """Apply one waiting inbox entry and mark it done in the same transaction; say what came of it."""
     with transaction.atomic():
         event = (
-            InboxEvent.objects.select_for_update(skip_locked=True)
+            InboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("connection")
             .filter(pk=event_pk, status=InboxEvent.Status.RECEIVED)
             .first()
