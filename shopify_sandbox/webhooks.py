@@ -170,6 +170,8 @@ def contact_payload(contact: dict, company: dict) -> dict:
 
 def payload_for(topic: str, obj: dict, store) -> dict:
     """The webhook body of a topic for a changed object (a dict as the store holds it)."""
+    if topic == "bulk_operations/finish":
+        return obj  # built by the bulk runner
     if topic == "customers/delete":
         return {"id": obj["id"], "tax_exemptions": [], "admin_graphql_api_id": gid("Customer", obj["id"])}
     if topic.startswith("customers/"):
@@ -183,9 +185,7 @@ def payload_for(topic: str, obj: dict, store) -> dict:
     }
     if topic.startswith("company_locations/"):
         return location_payload(obj, company)
-    if topic.startswith("company_contacts/"):
-        return contact_payload(obj, company)
-    return obj  # bulk_operations/finish: built by the bulk runner
+    return contact_payload(obj, company)
 
 
 def sign(body: bytes, secret: str) -> str:

@@ -174,6 +174,16 @@ class _Apply:
             setattr(record, name, value)
         self.dirty_records[record.pk] = record
 
+    def flush_records(self) -> None:
+        """Write the links changed so far (the company-address refresh reads them back)."""
+        if self.dirty_records:
+            ShopifyRecord.objects.bulk_update(
+                list(self.dirty_records.values()),
+                ["updated_at", "deleted_at", "state", "customer", "contact", "company_shopify_id", "person_shopify_id"],
+                batch_size=500,
+            )
+            self.dirty_records = {}
+
     @property
     def targets(self):
         if self._targets is None:
@@ -216,12 +226,7 @@ class _Apply:
         contacts = [o for o in ordered if o.kind == "contact"]
         if contacts:
             self.apply_contacts(contacts)
-        if self.dirty_records:
-            ShopifyRecord.objects.bulk_update(
-                list(self.dirty_records.values()),
-                ["updated_at", "deleted_at", "state", "customer", "contact", "company_shopify_id", "person_shopify_id"],
-                batch_size=500,
-            )
+        self.flush_records()
         self.refresh_validation()
         customers_changed(customer_pks=self.result.changed)
         return self.result
@@ -372,6 +377,7 @@ class _Apply:
 
     def refresh_company_addresses(self, company_ids: set[str]) -> None:
         """Give each company its first location's billing address (NetSuite needs one on the parent)."""
+        self.flush_records()
         companies = self.company_pks(company_ids)
         first_location: dict[str, int] = {}
         for company_id, location_pk in (

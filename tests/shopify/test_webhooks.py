@@ -219,3 +219,14 @@ def test_a_company_with_two_locations_and_three_contacts_in_any_order(shopify_co
     assert set(buyers.values_list("segment", flat=True)) == {"b2b"}
     assert company.is_valid and toronto.is_valid, (company.problems, toronto.problems)
     assert Address.objects.filter(customer=company).count() == 1
+
+
+def test_a_company_with_one_location_gets_its_billing_address(shopify_connection, deliver, run_queued):
+    deliver("company-locations-create-montreal.json", "company_locations/create")
+    run_queued()
+    company = PartyIdentification.objects.get(type=SHOPIFY_COMPANY_ID, value="5100000001").customer
+    assert list(company.addresses.values_list("label", "city", "is_default_billing")) == [("Billing", "Montreal", True)]
+    location = Customer.objects.get(parent=company)
+    assert list(location.addresses.values_list("label", "is_default_billing", "is_default_shipping")) == [
+        ("Billing and shipping", True, True)
+    ]
