@@ -106,3 +106,7 @@ def run_queued(task_queue, django_capture_on_commit_callbacks) -> Callable[[], l
         return ran
 
     return run
+
+
+# The NetSuite REST connection to the NetSuite sandbox that tests/netsuite use (pushes allowed, mapped references).
+from tests.netsuite.conftest import _fast_retries, connection  # noqa: E402, F401
