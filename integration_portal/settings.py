@@ -130,6 +130,9 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Shopify webhooks still waiting this long after they came in are applied by the sweep job (a lost task).
+SHOPIFY_SWEEP_AFTER_SECONDS = env.int("SHOPIFY_SWEEP_AFTER_SECONDS", default=30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -21,10 +21,10 @@ def sweep_inbox(*, trigger: str = "scheduled", user_id: int | None = None) -> st
     from django.utils import timezone
 
     from .models import InboxEvent
-    from .services.inbox import SWEEP_AFTER
+    from .services.inbox import sweep_after
 
     waiting = InboxEvent.objects.filter(
-        status=InboxEvent.Status.RECEIVED, received_at__lt=timezone.now() - SWEEP_AFTER
+        status=InboxEvent.Status.RECEIVED, received_at__lt=timezone.now() - sweep_after()
     ).exists()
     if not waiting and trigger == "scheduled":
         return "Nothing waiting."

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from shopify_app import verify_webhook_req
@@ -35,8 +36,6 @@ from .apply import APPLY_FAILED, UNREADABLE, ApplyResult, shopify_objects_apply
 logger = logging.getLogger(__name__)
 
 OPERATION = "shopify webhook"
-# Entries still waiting this long after they came in are taken by the sweep (their queued task was lost).
-SWEEP_AFTER = timedelta(seconds=30)
 RECORD_TYPES = {
     "customer": SyncLog.RecordType.CUSTOMER,
     "company": SyncLog.RecordType.COMPANY,
@@ -248,8 +247,14 @@ def inbox_retry(*, events) -> int:
     return len(pks)
 
 
-def inbox_sweep(*, older_than: timedelta = SWEEP_AFTER, limit: int = 5000, progress=None) -> int:
-    """Process entries still waiting after ``older_than`` (their task was lost or the worker died); oldest first."""
+def sweep_after() -> timedelta:
+    """How long an entry waits before the sweep takes it (its queued task was lost or its worker died)."""
+    return timedelta(seconds=settings.SHOPIFY_SWEEP_AFTER_SECONDS)
+
+
+def inbox_sweep(*, older_than: timedelta | None = None, limit: int = 5000, progress=None) -> int:
+    """Process entries still waiting after ``older_than`` (default: ``sweep_after()``); oldest first."""
+    older_than = sweep_after() if older_than is None else older_than
     waiting = list(
         InboxEvent.objects.filter(status=InboxEvent.Status.RECEIVED, received_at__lt=timezone.now() - older_than)
         .order_by("received_at", "pk")
