@@ -16,6 +16,9 @@ from django.test import Client
 from customers.models import ExternalSystem
 from shopify.models import ShopifyConnection
 
+# The NetSuite REST connection to the NetSuite sandbox that tests/netsuite use (pushes allowed, mapped references).
+from tests.netsuite.conftest import _fast_retries, connection  # noqa: F401
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SHOP = "fixture-store.myshopify.com"
 SECRET = "fixture-client-secret"
@@ -32,7 +35,7 @@ def signature(body: bytes, secret: str = SECRET) -> str:
 
 @pytest.fixture
 def shopify_connection(db, netsuite_system: ExternalSystem) -> ShopifyConnection:
-    connection = ShopifyConnection.objects.create(
+    shop = ShopifyConnection.objects.create(
         shop_domain=SHOP,
         client_secret=SECRET,
         access_token="shpat_fixture",
@@ -40,8 +43,8 @@ def shopify_connection(db, netsuite_system: ExternalSystem) -> ShopifyConnection
         price_level="Base Price",
         subsidiary="Parent Company",
     )
-    connection.target_systems.add(netsuite_system)
-    return connection
+    shop.target_systems.add(netsuite_system)
+    return shop
 
 
 Deliver = Callable[..., object]
@@ -106,7 +109,3 @@ def run_queued(task_queue, django_capture_on_commit_callbacks) -> Callable[[], l
         return ran
 
     return run
-
-
-# The NetSuite REST connection to the NetSuite sandbox that tests/netsuite use (pushes allowed, mapped references).
-from tests.netsuite.conftest import _fast_retries, connection  # noqa: E402, F401

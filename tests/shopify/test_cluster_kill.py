@@ -19,23 +19,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 400
 
-DELIVER = """
+DELIVER = f"""
 import base64, hashlib, hmac, json, uuid
 from django.test import Client
 from shopify.models import ShopifyConnection
 ShopifyConnection.objects.create(shop_domain="kill-store.myshopify.com", client_secret="kill-secret",
                                  payment_term="Net 30", price_level="Base Price")
 client = Client()
-for n in range({events}):
+for n in range({EVENTS}):
     body = json.dumps({{"id": 900000 + n, "first_name": "Ada", "last_name": f"Kill{{n}}", "state": "enabled",
-                       "email": f"ada{{n}}@example.com", "updated_at": "2025-05-01T10:00:00Z", "addresses": []}}).encode()
+                       "email": f"ada{{n}}@example.com", "updated_at": "2025-05-01T10:00:00Z",
+                       "addresses": []}}).encode()
     sig = base64.b64encode(hmac.new(b"kill-secret", body, hashlib.sha256).digest()).decode()
     response = client.post("/api/shopify/webhooks", data=body, content_type="application/json",
                            HTTP_X_SHOPIFY_TOPIC="customers/create", HTTP_X_SHOPIFY_HMAC_SHA256=sig,
                            HTTP_X_SHOPIFY_SHOP_DOMAIN="kill-store.myshopify.com",
                            HTTP_X_SHOPIFY_EVENT_ID=str(uuid.uuid4()))
     assert response.status_code == 200, response.content
-""".format(events=EVENTS)
+"""
 
 
 def brokers():

@@ -36,7 +36,7 @@ def test_a_company_with_two_locations_and_three_contacts_reaches_netsuite_parent
 ):
     store = live_shop.store
     company = store.create_company(**store.fake_company(locations=2, contacts=3))
-    # companies/create, 2 × company_locations/create, 3 × (customers/create + company_contacts/create)
+    # companies/create, 2 x company_locations/create, 3 x (customers/create + company_contacts/create)
     ran = settle(live_shop, run_queued, 9)
     assert ran.count("shopify.tasks.process_event") == 9
     assert "netsuite.tasks.push_changed_customers" in ran
