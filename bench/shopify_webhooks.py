@@ -76,9 +76,9 @@ def manage(env: dict, *args: str, stdin: str | None = None) -> str:
     return out.stdout
 
 
-def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
+def start(cmd: list[str], env: dict, log: Path, *, nice: int = 0) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True, preexec_fn=(lambda: os.nice(nice)) if nice else None)  # fmt: skip
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -117,7 +117,7 @@ def web_server(env: dict, port: int, log: Path) -> subprocess.Popen:
 
 def sql_count(env: dict, sql: str) -> int:
     script = f"from django.db import connection as c\ncur = c.cursor(); cur.execute({sql!r}); print(cur.fetchone()[0])"
-    return int(manage(env, "shell", "-c", script).strip())
+    return int(manage(env, "shell", "-c", script).strip().splitlines()[-1])
 
 
 # ---- ack ----------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def burst(port: int, bodies: list[tuple[bytes, str]], rate: float) -> list[float
         with lock:
             latencies.append(took)
 
-    with ThreadPoolExecutor(max_workers=32) as pool:
+    with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(send, range(len(bodies))))
     return latencies
 
@@ -205,7 +205,9 @@ def bench_ack(args) -> dict:
             manage(env, "shopify_connection", "--shop", SHOP, "--secret-file", "-", stdin=SECRET + "\n")
             port = free_port()
             server = web_server(env, port, tmp / "web.log")
-            cluster = start([PY, "manage.py", "qcluster"], env, tmp / "qcluster.log")
+            # On one shared machine the web server acknowledges first (Shopify's 5 s deadline) and the cluster
+            # applies with what is left: it runs at a lower priority (in production they are separate hosts).
+            cluster = start([PY, "manage.py", "qcluster"], env, tmp / "qcluster.log", nice=args.cluster_nice)
             try:
                 bodies = signed_bodies(args.webhooks)
                 began = time.monotonic()
@@ -439,6 +441,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=40, help="e2e: customers created in Shopify")
     parser.add_argument("--every", type=float, default=0.5, help="e2e: seconds between them")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", REDIS_DEFAULT), help="'' to skip Redis")
+    parser.add_argument("--cluster-nice", type=int, default=10, help="ack: niceness of the cluster (0: same priority)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     if args.what in ("ack", "all"):
