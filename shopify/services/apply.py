@@ -163,6 +163,25 @@ class _Apply:
         if _key(obj) in self.given:
             self.result.failures.append(Failure(obj, code, message))
 
+    def newer(self, objs: list) -> list:
+        """The objects newer than what the portal holds; the others are counted stale."""
+        fresh = []
+        for obj in objs:
+            if _is_newer(obj, self.record(obj)):
+                fresh.append(obj)
+            else:
+                self.stale(obj)
+        return fresh
+
+    def company_unknown(self, obj: LocationData | ContactData) -> None:
+        what = "Company location" if obj.kind == "location" else "Company contact"
+        self.failed(
+            obj,
+            COMPANY_UNKNOWN,
+            f"{what} {obj.shopify_id} belongs to Shopify company {obj.company_id}, which the portal does not hold "
+            "yet. Reconcile Shopify (Jobs → Reconcile Shopify), then process this entry again.",
+        )
+
     def record(self, obj: ShopifyObject) -> ShopifyRecord:
         return self.records[_key(obj)]
 
@@ -234,12 +253,7 @@ class _Apply:
     # -- customers, companies and locations: each a Customer row ----------------------------------
 
     def apply_parties(self, objs: list[ShopifyObject]) -> None:
-        fresh = []
-        for obj in objs:
-            if _is_newer(obj, self.record(obj)):
-                fresh.append(obj)
-            else:
-                self.stale(obj)
+        fresh = self.newer(objs)
         if not fresh:
             return
         kind = fresh[0].kind
@@ -266,12 +280,7 @@ class _Apply:
         for obj in fresh:
             customer = existing.get(pks[obj.shopify_id])
             if kind == "location" and obj.company_id not in parents:
-                self.failed(
-                    obj,
-                    COMPANY_UNKNOWN,
-                    f"Company location {obj.shopify_id} belongs to Shopify company {obj.company_id}, which the portal "
-                    "does not hold yet. Reconcile Shopify (Jobs → Reconcile Shopify), then process this entry again.",
-                )
+                self.company_unknown(obj)
                 continue
             if customer is None and obj.deleted:
                 # Deleted before the portal ever saw it: remember the deletion so that no late event revives it.
@@ -430,12 +439,7 @@ class _Apply:
             self.result.changed.update(c.customer_id for c in changed)
 
     def apply_contacts(self, objs: list[ContactData]) -> None:
-        fresh = []
-        for obj in objs:
-            if _is_newer(obj, self.record(obj)):
-                fresh.append(obj)
-            else:
-                self.stale(obj)
+        fresh = self.newer(objs)
         if not fresh:
             return
         companies = self.company_pks({o.company_id for o in fresh})
@@ -460,12 +464,7 @@ class _Apply:
                 continue
             company_pk = companies.get(obj.company_id)
             if company_pk is None:
-                self.failed(
-                    obj,
-                    COMPANY_UNKNOWN,
-                    f"Company contact {obj.shopify_id} belongs to Shopify company {obj.company_id}, which the portal "
-                    "does not hold yet. Reconcile Shopify (Jobs → Reconcile Shopify), then process this entry again.",
-                )
+                self.company_unknown(obj)
                 continue
             if contact is None:
                 contact = Contact(customer_id=company_pk, role=BUYER)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration_portal.test_qcluster import brokers, manage
+
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 400
 
@@ -37,24 +39,6 @@ for n in range({EVENTS}):
                            HTTP_X_SHOPIFY_EVENT_ID=str(uuid.uuid4()))
     assert response.status_code == 200, response.content
 """
-
-
-def brokers():
-    yield pytest.param({}, id="orm")
-    redis_url = os.environ.get("REDIS_URL")
-    yield pytest.param(
-        {"REDIS_URL": redis_url or ""},
-        id="redis",
-        marks=[pytest.mark.redis, pytest.mark.skipif(not redis_url, reason="REDIS_URL not set")],
-    )
-
-
-def manage(env, *args, timeout=300):
-    out = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout
 
 
 def cluster(env, log: Path) -> subprocess.Popen:
