@@ -78,7 +78,8 @@ def webhook_receive(*, headers: Mapping[str, str], body: bytes, url: str = "") -
         },
     )
     if not verdict.ok:
-        return Receipt(verdict.response.status if verdict.response.status in (400, 405) else 401, "Unauthorized")
+        # Whatever the package's reason (no header, wrong HMAC), the delivery is not Shopify's: 401, nothing kept.
+        return Receipt(401, "Unauthorized")
     # Deliveries older than the Event-Id header have none; their Webhook-Id is unique per delivery instead.
     event_id = _header(headers, "X-Shopify-Event-Id") or _header(headers, "X-Shopify-Webhook-Id")
     if not event_id:

@@ -67,7 +67,7 @@ def test_subscribe_creates_every_topic_once_and_shows_them(admin_client, sandbox
 
 
 def test_the_inbox_filters_unreadable_entries_and_processes_them_again(
-    admin_client, shopify_connection, deliver, run_queued
+    admin_client, shopify_connection, deliver, run_queued, django_capture_on_commit_callbacks
 ):
     deliver("customers-update-truncated.txt", "customers/update")
     deliver("customers-create.json", "customers/create")
@@ -81,11 +81,15 @@ def test_the_inbox_filters_unreadable_entries_and_processes_them_again(
     assert "is not JSON" in detail and "Biller-Smith" in detail  # the payload as it came
 
     InboxEvent.objects.filter(pk=unreadable.pk).update(body=(unreadable.body + "x"))
-    response = admin_client.post(changelist, {"action": "process_again", "_selected_action": [unreadable.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(changelist, {"action": "process_again", "_selected_action": [unreadable.pk]})
     assert response.status_code == 302
     unreadable.refresh_from_db()
-    assert unreadable.status in ("received", "unreadable")
-    assert SyncLog.objects.filter(error_code="SHOPIFY_PAYLOAD_UNREADABLE").exists()
+    assert unreadable.status == "received"  # queued to be processed again
+    run_queued()
+    unreadable.refresh_from_db()
+    assert unreadable.status == "unreadable" and unreadable.attempts == 2
+    assert SyncLog.objects.filter(error_code="SHOPIFY_PAYLOAD_UNREADABLE").count() == 2
 
 
 def test_the_command_reads_secrets_from_files_and_stdin_never_arguments(tmp_path, monkeypatch):
