@@ -139,3 +139,32 @@ def test_the_command_reconciles_since_a_time_and_records_a_job_run(sandbox_conne
 def test_reconciliation_is_a_daily_job_by_default():
     spec = JOBS["reconcile_shopify"]
     assert (spec.default_minutes, spec.task, spec.command) == (1440, "shopify.tasks.reconcile", "reconcile_shopify")
+
+
+@pytest.mark.django_db
+def test_reconciliation_writes_without_signals_yet_marks_and_queues_the_push(
+    shopify_connection, connection, task_queue, django_capture_on_commit_callbacks
+):
+    from customers.models import CustomerSync
+
+    connection.push_on_change = True
+    connection.save()
+
+    def line(updated_at: str, last_name: str) -> str:
+        import json
+
+        return json.dumps(
+            {"id": "gid://shopify/Customer/77", "firstName": "Ada", "lastName": last_name, "state": "ENABLED",
+             "updatedAt": updated_at, "addresses": []}
+        )  # fmt: skip
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lines_apply(connection=shopify_connection, lines=iter([line("2025-05-01T10:00:00Z", "Lovelace")]))
+    customer = PartyIdentification.objects.get(type=SHOPIFY_CUST_ID, value="77").customer
+    CustomerSync.objects.filter(customer=customer).update(status="synced", external_id="4242")
+    task_queue.drain()
+    with django_capture_on_commit_callbacks(execute=True):
+        lines_apply(connection=shopify_connection, lines=iter([line("2025-05-02T10:00:00Z", "King")]))
+    assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.PENDING
+    pushes = [t for t in task_queue.drain() if t["func"] == "netsuite.tasks.push_changed_customers"]
+    assert [t["kwargs"]["customer_pks"] for t in pushes] == [[customer.pk]]
