@@ -17,7 +17,7 @@ OPERATOR = "Operator"
 VIEWER = "Viewer"
 
 # Apps whose every model the two roles may look at.
-VIEWED_APPS = ("customers", "console", "jobs", "sftpsync", "netsuite")
+VIEWED_APPS = ("customers", "console", "jobs", "sftpsync", "netsuite", "shopify")
 
 # app_label.codename granted to operators on top of viewing.
 OPERATOR_EXTRA = (

@@ -304,7 +304,11 @@ def dashboard_warnings(
             )
         )
     for system in systems:
-        if system.is_active and system.historical_import_completed_at is None:
+        if (
+            system.is_active
+            and system.transport != ExternalSystem.Transport.SOURCE
+            and system.historical_import_completed_at is None
+        ):
             warnings.append(
                 Warning(
                     f"{system.name}: the historical customer import has not been completed, so exports to it are "

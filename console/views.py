@@ -59,7 +59,9 @@ class SelectiveExportForm(forms.Form):
         help_text="Portal customer IDs or NetSuite internal IDs, separated by spaces, commas or lines.",
     )
     external_system = forms.ModelChoiceField(
-        label="Connector", queryset=ExternalSystem.objects.filter(is_active=True).order_by("name"), empty_label=None
+        label="Connector",
+        queryset=ExternalSystem.objects.connectors().filter(is_active=True).order_by("name"),
+        empty_label=None,
     )
 
     def clean_ids(self):

@@ -66,7 +66,7 @@ class ConnectorFilter(EnabledSyncFilter):
     sync_field = "external_system"
 
     def lookups(self, request, model_admin):
-        return [(str(s.pk), s.name) for s in ExternalSystem.objects.all()]
+        return [(str(s.pk), s.name) for s in ExternalSystem.objects.connectors()]
 
 
 class HasErrorsFilter(admin.SimpleListFilter):

@@ -5,11 +5,14 @@ nothing may be sent (connection switched off, NetSuite's existing customers not 
 The console's RESYNC, selective export and the orders API call ``customers_sync_now``, which applies that
 check before every handler; the scheduled and event-driven runs ask ``sync_refusal`` before they start. So the
 guards live in one place, and no way of sending a customer can skip them.
+
+Sources that write customers in bulk (no model signals) call ``customers_changed``; connectors that send
+changes on (the NetSuite REST push) register a listener for it, so a source never imports a connector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import ErrorCode
@@ -99,3 +102,22 @@ def customers_sync_now(
         ]
     handler = _handlers[external_system.transport]
     return handler(customers=list(customers), external_system=external_system, trigger=trigger, user=user)
+
+
+# listener(customer_pks=...) -> None; called inside the writer's transaction (listeners defer to its commit).
+ChangeListener = Callable[..., None]
+_change_listeners: dict[str, ChangeListener] = {}
+
+
+def register_change_listener(name: str, listener: ChangeListener) -> None:
+    """Call ``listener`` whenever a source reports customers it changed without model signals."""
+    _change_listeners[name] = listener
+
+
+def customers_changed(*, customer_pks: Iterable[int]) -> None:
+    """Tell every connector that these customers changed (bulk writes send no signals)."""
+    pks = sorted({pk for pk in customer_pks if pk})
+    if not pks:
+        return
+    for listener in _change_listeners.values():
+        listener(customer_pks=pks)

@@ -21,6 +21,9 @@ def _has_nul(request) -> bool:
     if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
         return True
     if request.method == "POST" and request.content_type in FORM_TYPES:
+        if request.content_type == FORM_TYPES[0]:
+            # Read (and keep) the raw body first: a view that reads request.body (a webhook's signature) still can.
+            _ = request.body
         # Form fields only: uploaded files may be binary (the import checks their content itself).
         return any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists())
     return False

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "jobs",
     "netsuite",
     "sftpsync",
+    "shopify",
     "console",
 ]
 
@@ -151,6 +152,9 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Shopify webhooks still waiting this long after they came in are applied by the sweep job (a lost task).
+SHOPIFY_SWEEP_AFTER_SECONDS = env.int("SHOPIFY_SWEEP_AFTER_SECONDS", default=30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -164,6 +168,7 @@ LOGGING = {
         # At DEBUG both log the signed request: consumer key, token ID, signature. Silenced, and redacted above.
         "oauthlib": {"level": "WARNING"},
         "requests_oauthlib": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }
 

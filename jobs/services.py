@@ -19,6 +19,20 @@ def user_by_id(user_id: int | None):
     return get_user_model().objects.filter(pk=user_id).first() if user_id else None
 
 
+def parse_since(value: str | None):
+    """Read a command's --since (ISO 8601; a time without zone is in the portal's zone); raise ValueError saying why."""
+    from django.utils.dateparse import parse_datetime
+
+    if not value:
+        return None
+    when = parse_datetime(value)
+    if when is None:
+        raise ValueError(f"--since {value!r} is not an ISO 8601 date and time, e.g. 2024-03-05T10:00:00Z.")
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, timezone.get_default_timezone())
+    return when
+
+
 class JobRefused(Exception):
     """Raised by a job that must not run now; the message tells the operator why and what to do."""
 

@@ -49,7 +49,7 @@ def task_queue(monkeypatch, db) -> TaskQueue:
     return TaskQueue()
 
 
-pytest_plugins = ["netsuite_sandbox.pytest_plugin"]
+pytest_plugins = ["netsuite_sandbox.pytest_plugin", "shopify_sandbox.pytest_plugin"]
 
 
 @pytest.fixture

@@ -188,6 +188,17 @@ def populate(*, make_customer, netsuite_system, netsuite_sandbox, tmp_path: Path
         id="b" * 32, name="f", func="math.floor", started=timezone.now(), stopped=timezone.now(), success=False
     )
     OrmQ.objects.create(key="portal", payload="x", lock=None)
+    from shopify.models import InboxEvent, ShopifyConnection, ShopifyRecord, WebhookSubscription
+
+    # A shop nobody can reach (port 9, discard): a view that forgot its check would fail loudly, not quietly.
+    shop = ShopifyConnection.objects.create(
+        shop_domain="walk.myshopify.com", api_url="http://127.0.0.1:9/admin/api", access_token="shpat_walk"
+    )
+    WebhookSubscription.objects.create(connection=shop, topic="customers/update", shopify_id="1", uri="http://x/")
+    InboxEvent.objects.create(
+        connection=shop, event_id="e1", topic="customers/update", body="{", status=InboxEvent.Status.UNREADABLE
+    )
+    ShopifyRecord.objects.create(connection=shop, kind=ShopifyRecord.Kind.CUSTOMER, shopify_id="1", customer=customer)
     superuser = User.objects.create_superuser("root", password="pw-for-tests-only")
     values = {
         "customer_pk": str(customer.pk),
