@@ -20,6 +20,7 @@ from .filters import ErrorCodeFilter, QueueStateFilter
 from .guidance import guidance_for
 from .models import FailedRecord, JobRunRecord
 from .permissions import can_resync
+from .runs import job_title, run_field_cell
 from .services import customers_resync, failed_records_resync
 
 
@@ -254,30 +255,45 @@ class FailedRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(JobRunRecord)
 class JobRunRecordAdmin(ReadOnlyAdmin):
-    """Every run of every job: who asked, how far it got, how it ended."""
+    """Every run of every job: who asked, how far it got, how it ended; the page refreshes by itself."""
 
     list_display = (
         "started_at",
-        "job",
+        "job_title",
         "external_system",
         "trigger",
-        "status",
+        "state",
         "progress",
-        "finished_at",
+        "finished",
         "requested_by",
-        "message",
+        "run_message",
     )
     list_filter = ("status", "job", "trigger", "external_system", "started_at")
     list_select_related = ("external_system", "requested_by")
     show_full_result_count = False
     list_per_page = 50
     readonly_fields = [f.name for f in JobRunRecord._meta.fields]
+    change_list_template = "admin/console/jobrunrecord/change_list.html"
+
+    @admin.display(description="job", ordering="job")
+    def job_title(self, obj):
+        return job_title(obj)
+
+    @admin.display(description="state", ordering="status")
+    def state(self, obj):
+        return run_field_cell(obj, "state")
 
     @admin.display(description="rows")
     def progress(self, obj):
-        total = f" of {obj.rows_total}" if obj.rows_total is not None else ""
-        failed = f", {obj.rows_failed} failed" if obj.rows_failed else ""
-        return f"{obj.rows_done}{total}{failed}"
+        return run_field_cell(obj, "rows")
+
+    @admin.display(description="finished", ordering="finished_at")
+    def finished(self, obj):
+        return run_field_cell(obj, "finished")
+
+    @admin.display(description="message")
+    def run_message(self, obj):
+        return run_field_cell(obj, "message")
 
 
 @admin.register(SyncLog)

@@ -171,8 +171,8 @@ def customers_resync(*, customers: Sequence[Customer], external_system: External
     )
 
 
-def job_run_now(*, key: str, user=None) -> str:
-    """Queue the job to run now on the cluster, recording who asked; return the task ID."""
+def job_run_now(*, key: str, user=None) -> JobRun:
+    """Queue the job to run now on the cluster, recording who asked; return its run, queued from now on."""
     if key not in JOBS:
         raise KeyError(key)
     return job_enqueue(key=key, user=user)

@@ -20,7 +20,7 @@ from .models import (
     PartyIdentification,
 )
 from .resources import CustomerResource
-from .selectors import sync_status_label
+from .selectors import SyncBucket, sync_bucket_q, sync_status_label
 from .services import (
     CustomerLinkedError,
     customer_delete,
@@ -62,6 +62,21 @@ class ConnectorFilter(EnabledSyncFilter):
 
     def lookups(self, request, model_admin):
         return [(str(s.pk), s.name) for s in ExternalSystem.objects.all()]
+
+
+class SyncBucketFilter(admin.SimpleListFilter):
+    """The dashboard's buckets: each selected customer is in exactly one, so the counts add up."""
+
+    title = "where it stands"
+    parameter_name = "bucket"
+
+    def lookups(self, request, model_admin):
+        return SyncBucket.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in SyncBucket.values:
+            return queryset.filter(sync_bucket_q(self.value()))
+        return queryset
 
 
 class HasErrorsFilter(admin.SimpleListFilter):
@@ -292,7 +307,14 @@ class CustomerSyncAdmin(admin.ModelAdmin):
         "last_attempt_at",
         "last_error_message",
     )
-    list_filter = ("status", "external_system", "enabled", "customer__segment", "customer__subsidiary")
+    list_filter = (
+        SyncBucketFilter,
+        "status",
+        "external_system",
+        "enabled",
+        "customer__segment",
+        "customer__subsidiary",
+    )
     search_fields = ("=customer__customer_id", "=external_id", "customer__email", "customer__last_name")
     list_select_related = ("customer", "external_system")
     raw_id_fields = ("customer",)
