@@ -127,7 +127,8 @@ def test_first_run_warnings_name_jobs_that_exist_by_title_and_link_to_them(admin
     by_system = {w.message.split(":")[0]: w for w in warnings}
     rest = by_system["NetSuite"]
     assert "Press Run now on Pull customers from NetSuite (REST)" in rest.message
-    assert rest.link == "/admin/console/jobs/#job-pull_customers" and rest.link_text == "Pull customers from NetSuite (REST)"
+    assert rest.link == "/admin/console/jobs/#job-pull_customers"
+    assert rest.link_text == "Pull customers from NetSuite (REST)"
     assert "Press Run now on Import historical customers (SFTP)" in by_system["Files"].message
     assert by_system["Files"].link.endswith("#job-import_historical_customers")
     assert "No installed job imports them" in by_system["Other"].message
