@@ -36,6 +36,7 @@ from customers.services import (
     synclog_record_many,
 )
 from integration_portal.bulk import db_value, insert_rows
+from jobs.registry import JOBS
 from jobs.services import JobRefused
 
 from .. import selectors
@@ -424,8 +425,8 @@ def push_refusal(*, connection: NetSuiteConnection) -> str:
     if system.historical_import_completed_at is None:
         return (
             f"Customers are not pushed to {system.name} until NetSuite's existing customers have been pulled once "
-            "(otherwise NetSuite gets duplicates). Run `manage.py pull_customers` (or the pull_customers job) "
-            "and let it finish, or complete the historical import."
+            f"(otherwise NetSuite gets duplicates). Press Run now on {JOBS['pull_customers'].title} under Jobs (or "
+            "run manage.py pull_customers) and let it finish."
         )
     return ""
 

@@ -265,3 +265,12 @@ def test_progress_inside_the_jobs_own_transaction_is_written_outside_it_with_the
     (total, done, beat) = seen[0]
     assert (total, done) == (100, 40) and beat > started
     assert JobRun.objects.get().status == "done"
+
+
+@pytest.mark.django_db
+def test_the_terminal_progress_bar_shows_the_jobs_title_and_its_total(probe_job, capsys):
+    with job_run(job=probe_job.key, show_progress=True) as progress:
+        progress.set_total(10)
+        progress.advance(4, failed=1)
+    err = capsys.readouterr().err
+    assert "Probe the job states" in err and "4/10" in err and "failed=1" in err

@@ -315,3 +315,10 @@ def test_two_concurrent_pushes_never_exceed_the_share_together(connection, make_
     assert stats["peak_in_flight"] <= 3
     assert "429" not in stats["responses_by_status"]
     assert netsuite_sandbox.count_customers() == 40
+
+
+def test_scheduled_push_sets_its_total_before_sending(connection, make_customer, netsuite_sandbox, totals_seen):
+    for _ in range(3):
+        make_customer()
+    tasks.push_customers()
+    assert [total for _job, total, _done in totals_seen] == [3, 3, 3]
