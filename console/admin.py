@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from customers.models import Customer, ExternalSystem, SyncLog
+from customers.models import SyncLog
 from customers.services import synclog_mark_resolved
 from integration_portal.paginator import CappedCountPaginator
 
@@ -21,7 +21,7 @@ from .guidance import guidance_for
 from .models import FailedRecord, JobRunRecord
 from .permissions import can_resync
 from .runs import job_title, run_field_cell
-from .services import customers_resync, failed_records_resync
+from .services import failed_records_resync
 
 
 class QueueChangeList(ChangeList):
@@ -201,11 +201,6 @@ class FailedRecordAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.resync_view),
                 name="console_failedrecord_resync",
             ),
-            path(
-                "customer/<int:customer_pk>/resync/",
-                self.admin_site.admin_view(self.customer_resync_view),
-                name="console_customer_resync",
-            ),
         ]
         return urls + super().get_urls()
 
@@ -232,25 +227,6 @@ class FailedRecordAdmin(ReadOnlyAdmin):
         else:
             self.message_user(request, report.summary(), messages.WARNING)
         return redirect_back(request, reverse("admin:console_failedrecord_changelist"))
-
-    def customer_resync_view(self, request, customer_pk):
-        """RESYNC a customer with one connector from its External System tab (POST only, Operator role)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not can_resync(request.user):
-            raise PermissionDenied
-        customer = get_object_or_404(Customer, pk=customer_pk)
-        system = get_object_or_404(ExternalSystem, pk=request.POST.get("resync_system") or 0)
-        result = customers_resync(customers=[customer], external_system=system, user=request.user)[0]
-        if result.ok:
-            self.message_user(
-                request, f"RESYNC of {customer.customer_id} to {system.name} succeeded.", messages.SUCCESS
-            )
-        else:
-            self.message_user(
-                request, f"RESYNC of {customer.customer_id} to {system.name} failed: {result.message}", messages.ERROR
-            )
-        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
 
 
 @admin.register(JobRunRecord)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from customers.dispatch import SyncResult, customers_sync_now
-from customers.models import Customer, ExternalSystem, SyncLog
+from customers.models import Customer, CustomerSync, ExternalSystem, SyncLog
 from customers.services import customer_request_resync, customers_find_by_ids, synclog_record
 from jobs.models import JobRun
 from jobs.registry import JOBS, job_enqueue
@@ -169,6 +169,20 @@ def customers_resync(*, customers: Sequence[Customer], external_system: External
     return customers_sync_logged(
         customers=customers, external_system=external_system, trigger=SyncLog.Trigger.RESYNC, user=user
     )
+
+
+def customer_resync(
+    *, customer: Customer, external_system_id: int | None = None, user=None
+) -> list[tuple[ExternalSystem, SyncResult]]:
+    """Send one customer again now to one connector it is selected for, or to each of them (name order)."""
+    syncs = CustomerSync.objects.filter(customer=customer, enabled=True).select_related("external_system")
+    if external_system_id is not None:
+        syncs = syncs.filter(external_system_id=external_system_id)
+    outcomes = []
+    for sync in syncs.order_by("external_system__name"):
+        [result] = customers_resync(customers=[customer], external_system=sync.external_system, user=user)
+        outcomes.append((sync.external_system, result))
+    return outcomes
 
 
 def job_run_now(*, key: str, user=None) -> JobRun:

@@ -1,8 +1,11 @@
 """The customer master in the operators' console."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.urls import reverse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportModelAdmin
@@ -28,6 +31,10 @@ from .services import (
     customer_refresh_validation,
     customer_validate_for_export,
 )
+
+# The customer page's "Save and resync" buttons: save the form, then send the customer again (value: a connector's
+# ID, or "all").
+SAVE_AND_RESYNC = "_saveandresync"
 
 
 def has_enabled_sync(**lookups) -> Exists:
@@ -152,11 +159,11 @@ class ExternalSystemInline(admin.TabularInline):
     def resync(self, obj: CustomerSync) -> str:
         if not (obj.pk and obj.enabled):
             return ""
-        # Posts the customer form (it carries the CSRF token) to the resync view; unsaved edits are not saved.
+        # Submits the customer form: the change view saves the edits first, then sends (CustomerAdmin.response_change).
         return format_html(
-            '<button type="submit" class="console-resync" formaction="{}" name="resync_system" value="{}" '
-            'title="Send this customer to {} again now (save your edits first)">RESYNC</button>',
-            reverse("admin:console_customer_resync", args=[obj.customer_id]),
+            '<button type="submit" class="console-resync" name="{}" value="{}" '
+            'title="Save your changes, then send this customer to {} again now">Save and resync</button>',
+            SAVE_AND_RESYNC,
             obj.external_system_id,
             obj.external_system.name,
         )
@@ -197,6 +204,7 @@ class CustomerAdmin(ImportExportModelAdmin):
         "is_valid",
         "modified_at",
     )
+    change_form_template = "admin/customers/customer/change_form.html"
     list_display_links = ("customer_id", "name")
     list_filter = (
         SyncStatusFilter,
@@ -214,7 +222,8 @@ class CustomerAdmin(ImportExportModelAdmin):
     show_full_result_count = False
     # COUNT(*) over a million customers on every page view grows with the table; stop counting at 10,000.
     paginator = CappedCountPaginator
-    raw_id_fields = ("parent",)
+    # The parent shows by name and is found by typing (a select of a million customers would not load).
+    autocomplete_fields = ("parent",)
     readonly_fields = ("export_problems", "created_at", "modified_at")
     fieldsets = (
         (None, {"fields": ("customer_id", "party_type", "segment", "is_active", "export_problems")}),
@@ -237,6 +246,97 @@ class CustomerAdmin(ImportExportModelAdmin):
             super()
             .get_queryset(request)
             .prefetch_related(Prefetch("syncs", queryset=CustomerSync.objects.select_related("external_system")))
+        )
+
+    def get_list_display(self, request):
+        if can_resync(request.user):
+            return (*self.list_display, "resync_buttons")
+        return self.list_display
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/resync/",
+                self.admin_site.admin_view(self.resync_view),
+                name="customers_customer_resync",
+            ),
+            *super().get_urls(),
+        ]
+
+    def resync_view(self, request, object_id):
+        """RESYNC a customer now, with one connector (``resync_system``) or all it is selected for (POST, Operator)."""
+        from console.admin import redirect_back
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_resync(request.user):
+            raise PermissionDenied
+        customer = self.get_object(request, unquote(object_id))
+        if customer is None:
+            raise Http404(f"No customer with the ID {object_id}.")
+        self._resync_and_report(request, customer, request.POST.get("resync_system", ""))
+        return redirect_back(request, reverse("admin:customers_customer_change", args=[customer.pk]))
+
+    def _resync_and_report(self, request, customer: Customer, system: str) -> None:
+        """Send the customer again now (one connector's ID, or "" / "all" for each) and say how each went."""
+        from console.services import customer_resync
+
+        system_id = int(system) if system.isdigit() else None
+        outcomes = customer_resync(customer=customer, external_system_id=system_id, user=request.user)
+        if not outcomes:
+            self.message_user(
+                request,
+                f"{customer.customer_id} has no selected connector to resync with: select one on its External "
+                "System tab and save.",
+                messages.WARNING,
+            )
+        for external_system, result in outcomes:
+            if result.ok:
+                self.message_user(
+                    request, f"RESYNC of {customer.customer_id} to {external_system.name} succeeded.", messages.SUCCESS
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"RESYNC of {customer.customer_id} to {external_system.name} failed: {result.message}",
+                    messages.ERROR,
+                )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and SAVE_AND_RESYNC in request.POST and not can_resync(request.user):
+            raise PermissionDenied  # before anything is saved
+        extra_context = {**(extra_context or {}), "can_resync": can_resync(request.user)}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def response_change(self, request, obj):
+        if SAVE_AND_RESYNC in request.POST:
+            return self._saved_then_resynced(request, obj)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if SAVE_AND_RESYNC in request.POST:
+            return self._saved_then_resynced(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _saved_then_resynced(self, request, obj: Customer) -> HttpResponseRedirect:
+        """After "Save and resync" saved the form (it did not if the form had errors): send, and stay on the page."""
+        self.message_user(request, f"Your changes to {obj} were saved.", messages.SUCCESS)
+        customer = Customer.objects.get(pk=obj.pk)  # as saved, inlines and validity included
+        self._resync_and_report(request, customer, request.POST.get(SAVE_AND_RESYNC, ""))
+        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[obj.pk]))
+
+    @admin.display(description="resync")
+    def resync_buttons(self, obj: Customer) -> str:
+        syncs = [s for s in obj.syncs.all() if s.enabled]
+        if not syncs:
+            return ""
+        url = reverse("admin:customers_customer_resync", args=[obj.pk])
+        # The changelist is one form (it carries the CSRF token); formaction posts it to the resync view.
+        return format_html_join(
+            "",
+            '<button type="submit" class="console-resync" formaction="{}" name="resync_system" value="{}" '
+            'title="Send {} to {} again now">RESYNC</button>',
+            ((url, s.external_system_id, obj.customer_id, s.external_system.name) for s in syncs),
         )
 
     def get_search_results(self, request, queryset, search_term):

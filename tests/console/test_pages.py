@@ -290,39 +290,6 @@ def test_viewer_cannot_send_a_selective_export(viewer_client, make_customer, fak
 
 
 @pytest.mark.django_db
-def test_customer_page_has_resync_button_and_sync_log_link(operator_client, operator, failed_customer, fake_system):
-    customer, entry = failed_customer()
-    url = reverse("admin:customers_customer_change", args=[customer.pk])
-    page = operator_client.get(url).content.decode()
-    assert ">RESYNC</button>" in page
-    assert f"{reverse('admin:customers_synclog_changelist')}?customer__exact={customer.pk}" in page
-    assert "Missing price level" in page  # the last error on the External System tab
-    log_page = operator_client.get(reverse("admin:customers_synclog_changelist"), {"customer__exact": customer.pk})
-    assert log_page.status_code == 200 and customer.customer_id in log_page.content.decode()
-
-    Customer.objects.filter(pk=customer.pk).update(price_level="Wholesale")
-    response = operator_client.post(
-        reverse("admin:console_customer_resync", args=[customer.pk]), {"resync_system": fake_system.pk}, follow=True
-    )
-    assert f"RESYNC of {customer.customer_id} to NetSuite succeeded." in response.content.decode()
-    assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.SYNCED
-    entry.refresh_from_db()
-    assert entry.resolved_at is not None and entry.resolved_by == operator
-
-
-@pytest.mark.django_db
-def test_viewer_sees_customer_page_without_resync_and_cannot_forge_it(viewer_client, failed_customer, fake_system):
-    customer, _entry = failed_customer()
-    page = viewer_client.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
-    assert ">RESYNC</button>" not in page and "Sync log" in page
-    forged = viewer_client.post(
-        reverse("admin:console_customer_resync", args=[customer.pk]), {"resync_system": fake_system.pk}
-    )
-    assert forged.status_code == 403
-    assert not SyncLog.objects.filter(trigger=SyncLog.Trigger.RESYNC).exists()
-
-
-@pytest.mark.django_db
 def test_roles_are_created_idempotently_with_their_permissions():
     roles_ensure()
     roles_ensure()
