@@ -16,7 +16,7 @@ def change_form_data(client: Client, customer: Customer) -> dict[str, str]:
     data: dict[str, str] = {}
 
     def add(form) -> None:
-        for name, field in form.fields.items():
+        for name in form.fields:
             value = form[name].value()
             if value is None:
                 continue
