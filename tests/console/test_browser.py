@@ -1,13 +1,12 @@
 """The console in a real browser (Debian's chromium via Playwright) against a live server and the NetSuite sandbox.
 
-Saves the README's screenshots into docs/screenshots/.
+The README's screenshots are taken from the running demo, in test_demo_browser.py.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -20,7 +19,6 @@ from customers.models import Customer, CustomerSync, SyncLog
 from customers.services import customer_refresh_validation
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "browser-test-password"
 
 pytestmark = [
@@ -105,14 +103,39 @@ def _user(username: str, group: str) -> User:
     return user
 
 
-def _login(browser, live_server, username: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+def _login(browser, base_url: str, username: str, *, width: int = 1400, password: str = PASSWORD):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{base_url}/admin/login/?next=/admin/")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_selector("#console-status")
     return page
+
+
+# Whether an element is wholly on screen: inside the window's width and inside every ancestor that clips (a
+# scrolling changelist, say), so that nothing has to be scrolled sideways to reach it.
+FULLY_VISIBLE_JS = """el => {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) return false;
+  if (r.left < 0 || r.right > document.documentElement.clientWidth) return false;
+  for (let a = el.parentElement; a; a = a.parentElement) {
+    const style = getComputedStyle(a);
+    if (style.overflowX === "visible" && style.overflowY === "visible") continue;
+    const c = a.getBoundingClientRect();
+    if (r.left < c.left - 1 || r.right > c.right + 1) return false;
+  }
+  return true;
+}"""
+
+
+def fully_visible(locator) -> bool:
+    locator.scroll_into_view_if_needed()
+    return locator.evaluate(FULLY_VISIBLE_JS)
+
+
+def nav_sidebar_open(page) -> bool:
+    return page.locator("#nav-sidebar").is_visible()
 
 
 def _failed(customer: Customer, system) -> Customer:
@@ -137,11 +160,9 @@ def test_operator_resyncs_a_failed_customer_against_the_sandbox(
     Customer.objects.filter(pk=customer.pk).update(price_level="Wholesale")
     customer_refresh_validation(customer=Customer.objects.get(pk=customer.pk))
 
-    page = _login(browser, live_server, "olivia")
-    page.click("text=Failed Record Queue")
+    page = _login(browser, live_server.url, "olivia")
+    page.click("#console-links >> text=Failed Record Queue")
     page.wait_for_selector("#result_list")
-    page.click("#toggle-nav-sidebar")  # more room for the Error Msg column in the screenshot
-    page.screenshot(path=str(SCREENSHOTS / "failed-record-queue.png"), full_page=True)
     row = page.locator("#result_list tbody tr", has_text=customer.customer_id)
     assert "Missing price level" in row.inner_text()
     row.locator("button.console-resync").click()
@@ -159,14 +180,13 @@ def test_operator_resyncs_a_failed_customer_against_the_sandbox(
     page.goto(f"{live_server.url}/admin/")
     page.wait_for_selector("#console-chart svg")
     assert customer.customer_id in page.inner_text("#console-attempts")
-    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_selective_export_of_two_ids(browser, live_server, make_customer, rest_system, netsuite_sandbox):
     _user("olivia", OPERATOR)
     first, second = make_customer(), make_customer(first_name="Grace", last_name="Hopper")
-    page = _login(browser, live_server, "olivia")
+    page = _login(browser, live_server.url, "olivia")
     page.click("text=Selective Customer Export")
     page.fill("textarea[name=ids]", f"{first.customer_id}, {second.customer_id}\nC404")
     page.click("input[value=Go]")
@@ -175,7 +195,6 @@ def test_selective_export_of_two_ids(browser, live_server, make_customer, rest_s
     assert results.count() == 3
     text = page.inner_text("#selective-results")
     assert text.count("\tSent\t") == 2 and "No customer has the ID C404" in text
-    page.screenshot(path=str(SCREENSHOTS / "selective-export.png"), full_page=True)
     for customer in (first, second):
         assert netsuite_sandbox.store.get_by_external_id(customer.customer_id) is not None
         assert SyncLog.objects.get(customer=customer).trigger == SyncLog.Trigger.SELECTIVE
@@ -184,17 +203,98 @@ def test_selective_export_of_two_ids(browser, live_server, make_customer, rest_s
     assert first.customer_id in attempts and second.customer_id in attempts
 
 
+WIDTHS = [1280, 1440]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.django_db(transaction=True)
-def test_viewer_sees_no_buttons(browser, live_server, make_customer, rest_system):
+def test_save_and_resync_sends_the_unsaved_edit(
+    browser, live_server, make_customer, rest_system, netsuite_sandbox, width
+):
+    olivia = _user("olivia", OPERATOR)
+    customer = _failed(make_customer(price_level=""), rest_system)
+    page = _login(browser, live_server.url, "olivia", width=width)
+    assert nav_sidebar_open(page) or page.goto(f"{live_server.url}/admin/customers/customer/")
+    page.goto(f"{live_server.url}/admin/customers/customer/{customer.pk}/change/")
+    assert nav_sidebar_open(page)
+    # Enter in a field saves, as on any admin page; it never sends.
+    page.fill("#id_phone", "+1-555-0199")
+    page.press("#id_phone", "Enter")
+    page.wait_for_selector(".messagelist .success")
+    assert Customer.objects.get(pk=customer.pk).phone == "+1-555-0199"
+    assert not SyncLog.objects.filter(customer=customer, trigger=SyncLog.Trigger.RESYNC).exists()
+
+    page.goto(f"{live_server.url}/admin/customers/customer/{customer.pk}/change/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off to the right
+    button = page.locator(f'#syncs-group button[name="_saveandresync"][value="{rest_system.pk}"]')
+    assert fully_visible(button) and button.inner_text() == "Save and resync"
+    page.fill("#id_price_level", "Wholesale")  # the fix, not saved yet
+    button.click()
+    page.wait_for_selector(".messagelist .success")
+    messages = page.inner_text(".messagelist")
+    assert "Your changes to" in messages and f"RESYNC of {customer.customer_id} to NetSuite succeeded." in messages
+    assert page.input_value("#id_price_level") == "Wholesale"
+    assert Customer.objects.get(pk=customer.pk).price_level == "Wholesale"
+    sync = CustomerSync.objects.get(customer=customer)
+    assert sync.status == CustomerSync.Status.SYNCED and sync.external_id
+    assert netsuite_sandbox.store.get_by_external_id(customer.customer_id) is not None
+    log = SyncLog.objects.get(customer=customer, trigger=SyncLog.Trigger.RESYNC)
+    assert (log.outcome, log.created_by) == (SyncLog.Outcome.SUCCESS, olivia)
+    assert not SyncLog.objects.filter(customer=customer, outcome="failed", resolved_at=None).exists()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.django_db(transaction=True)
+def test_resync_and_sync_status_stay_on_screen_with_the_side_menu_open(
+    browser, live_server, make_customer, rest_system, width
+):
+    _user("olivia", OPERATOR)
+    parent = make_customer(party_type=Customer.PartyType.COMPANY, company_name="Contoso Apparel", first_name="")
+    customer = _failed(
+        make_customer(price_level="", parent=parent, email="a.very.long.address@example.com"), rest_system
+    )
+    page = _login(browser, live_server.url, "olivia", width=width)
+    page.goto(f"{live_server.url}/admin/customers/customer/")
+    assert nav_sidebar_open(page)
+    assert fully_visible(page.locator("#result_list thead th.column-external_system_sync_status"))
+    row = page.locator("#result_list tbody tr", has_text=customer.customer_id)
+    assert fully_visible(row.locator("td.field-external_system_sync_status"))
+    assert "Missing price level" in row.inner_text()
+    resync = row.locator("button.console-resync")
+    assert fully_visible(resync)
+    resync.click()  # RESYNC on the customer list, through the customer admin's own resync page
+    page.wait_for_selector(".messagelist .error")
+    assert f"RESYNC of {customer.customer_id} to NetSuite failed: " in page.inner_text(".messagelist")
+    assert page.url.startswith(f"{live_server.url}/admin/customers/customer/")
+
+    page.goto(f"{live_server.url}/admin/customers/customer/{customer.pk}/change/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for inline in ("#syncs-group", "#addresses-group", "#contacts-group", "#identifications-group"):
+        assert fully_visible(page.locator(f"{inline} table")), inline
+    assert fully_visible(page.locator("#syncs-group button.console-resync"))
+    assert fully_visible(page.locator('.submit-row button[name="_saveandresync"]'))
+    # The parent by name, not a bare raw ID.
+    assert "Contoso Apparel" in page.inner_text(".field-parent")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.django_db(transaction=True)
+def test_viewer_sees_no_buttons(browser, live_server, make_customer, rest_system, width):
     _user("victor", VIEWER)
     customer = _failed(make_customer(price_level=""), rest_system)
-    page = _login(browser, live_server, "victor")
+    page = _login(browser, live_server.url, "victor", width=width)
+    assert page.locator("input[value='Recount now']").count() == 0
     page.goto(f"{live_server.url}/admin/console/failedrecord/")
     assert customer.customer_id in page.inner_text("#result_list")
     assert page.locator("button.console-resync").count() == 0
+    page.goto(f"{live_server.url}/admin/customers/customer/")
+    assert customer.customer_id in page.inner_text("#result_list")
+    assert fully_visible(page.locator("#result_list thead th.column-external_system_sync_status"))
+    assert page.locator("button.console-resync").count() == 0
     page.goto(f"{live_server.url}/admin/customers/customer/{customer.pk}/change/")
     assert page.locator("button.console-resync").count() == 0
+    assert page.locator("[name=_saveandresync]").count() == 0 and page.locator("[name=_save]").count() == 0
     page.goto(f"{live_server.url}/admin/console/jobs/")
-    assert page.locator("input[value='Run now']").count() == 0
+    assert page.locator("input[value='Run now']").count() == 0 and page.locator("select[name=frequency]").count() == 0
     page.goto(f"{live_server.url}/admin/console/selective-export/")
     assert page.locator("input[value=Go]").count() == 0
