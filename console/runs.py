@@ -34,7 +34,7 @@ def job_title(run: JobRun) -> str:
 # The run list's fields that change while a run goes on, and how each is shown.
 RUN_FIELDS = {
     "state": state_html,
-    "rows": lambda run: run.rows_text,
+    "rows": lambda run: run.rows_text if run.has_rows else "—",
     "finished": lambda run: local_datetime(run.finished_at) or "—",
     "message": lambda run: run.state_message,
 }

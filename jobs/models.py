@@ -91,6 +91,11 @@ class JobRun(models.Model):
         return max(self.rows_done - self.rows_failed, 0)
 
     @property
+    def has_rows(self) -> bool:
+        """Whether the run counted rows at all (the count job, say, does not)."""
+        return self.rows_total is not None or self.rows_done > 0
+
+    @property
     def rows_text(self) -> str:
         """Rows done of the total, and how many failed, e.g. "250 of 1,000 rows, 3 failed"."""
         done = f"{self.rows_done:,}"

@@ -18,8 +18,7 @@ from customers.dispatch import customers_sync_now
 from customers.models import Customer, CustomerSync, SyncLog
 from customers.services import customer_refresh_validation
 
-CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "browser-test-password"
+from .browsing import CHROMIUM, PASSWORD, WIDTHS, fully_visible, login, nav_sidebar_open
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,31 +45,6 @@ def _close_request_connections() -> Iterator[None]:
     connections.settings["default"]["CONN_MAX_AGE"] = 0
     yield
     connections.settings["default"]["CONN_MAX_AGE"] = saved
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-dev.txt)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
@@ -103,41 +77,6 @@ def _user(username: str, group: str) -> User:
     return user
 
 
-def _login(browser, base_url: str, username: str, *, width: int = 1400, password: str = PASSWORD):
-    page = browser.new_page(viewport={"width": width, "height": 900})
-    page.goto(f"{base_url}/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#console-status")
-    return page
-
-
-# Whether an element is wholly on screen: inside the window's width and inside every ancestor that clips (a
-# scrolling changelist, say), so that nothing has to be scrolled sideways to reach it.
-FULLY_VISIBLE_JS = """el => {
-  const r = el.getBoundingClientRect();
-  if (r.width === 0 || r.height === 0) return false;
-  if (r.left < 0 || r.right > document.documentElement.clientWidth) return false;
-  for (let a = el.parentElement; a; a = a.parentElement) {
-    const style = getComputedStyle(a);
-    if (style.overflowX === "visible" && style.overflowY === "visible") continue;
-    const c = a.getBoundingClientRect();
-    if (r.left < c.left - 1 || r.right > c.right + 1) return false;
-  }
-  return true;
-}"""
-
-
-def fully_visible(locator) -> bool:
-    locator.scroll_into_view_if_needed()
-    return locator.evaluate(FULLY_VISIBLE_JS)
-
-
-def nav_sidebar_open(page) -> bool:
-    return page.locator("#nav-sidebar").is_visible()
-
-
 def _failed(customer: Customer, system) -> Customer:
     """Attempt the customer through the REST connector and expect it to land in the Failed Record Queue."""
     customer_refresh_validation(customer=customer)
@@ -160,7 +99,7 @@ def test_operator_resyncs_a_failed_customer_against_the_sandbox(
     Customer.objects.filter(pk=customer.pk).update(price_level="Wholesale")
     customer_refresh_validation(customer=Customer.objects.get(pk=customer.pk))
 
-    page = _login(browser, live_server.url, "olivia")
+    page = login(browser, live_server.url, "olivia")
     page.click("#console-links >> text=Failed Record Queue")
     page.wait_for_selector("#result_list")
     row = page.locator("#result_list tbody tr", has_text=customer.customer_id)
@@ -186,7 +125,7 @@ def test_operator_resyncs_a_failed_customer_against_the_sandbox(
 def test_selective_export_of_two_ids(browser, live_server, make_customer, rest_system, netsuite_sandbox):
     _user("olivia", OPERATOR)
     first, second = make_customer(), make_customer(first_name="Grace", last_name="Hopper")
-    page = _login(browser, live_server.url, "olivia")
+    page = login(browser, live_server.url, "olivia")
     page.click("text=Selective Customer Export")
     page.fill("textarea[name=ids]", f"{first.customer_id}, {second.customer_id}\nC404")
     page.click("input[value=Go]")
@@ -203,9 +142,6 @@ def test_selective_export_of_two_ids(browser, live_server, make_customer, rest_s
     assert first.customer_id in attempts and second.customer_id in attempts
 
 
-WIDTHS = [1280, 1440]
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.django_db(transaction=True)
 def test_save_and_resync_sends_the_unsaved_edit(
@@ -213,7 +149,7 @@ def test_save_and_resync_sends_the_unsaved_edit(
 ):
     olivia = _user("olivia", OPERATOR)
     customer = _failed(make_customer(price_level=""), rest_system)
-    page = _login(browser, live_server.url, "olivia", width=width)
+    page = login(browser, live_server.url, "olivia", width=width)
     assert nav_sidebar_open(page) or page.goto(f"{live_server.url}/admin/customers/customer/")
     page.goto(f"{live_server.url}/admin/customers/customer/{customer.pk}/change/")
     assert nav_sidebar_open(page)
@@ -253,7 +189,7 @@ def test_resync_and_sync_status_stay_on_screen_with_the_side_menu_open(
     customer = _failed(
         make_customer(price_level="", parent=parent, email="a.very.long.address@example.com"), rest_system
     )
-    page = _login(browser, live_server.url, "olivia", width=width)
+    page = login(browser, live_server.url, "olivia", width=width)
     page.goto(f"{live_server.url}/admin/customers/customer/")
     assert nav_sidebar_open(page)
     assert fully_visible(page.locator("#result_list thead th.column-external_system_sync_status"))
@@ -282,7 +218,7 @@ def test_resync_and_sync_status_stay_on_screen_with_the_side_menu_open(
 def test_viewer_sees_no_buttons(browser, live_server, make_customer, rest_system, width):
     _user("victor", VIEWER)
     customer = _failed(make_customer(price_level=""), rest_system)
-    page = _login(browser, live_server.url, "victor", width=width)
+    page = login(browser, live_server.url, "victor", width=width)
     assert page.locator("input[value='Recount now']").count() == 0
     page.goto(f"{live_server.url}/admin/console/failedrecord/")
     assert customer.customer_id in page.inner_text("#result_list")
