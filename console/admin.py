@@ -248,7 +248,8 @@ class JobRunRecordAdmin(ReadOnlyAdmin):
     list_select_related = ("external_system", "requested_by")
     show_full_result_count = False
     list_per_page = 50
-    readonly_fields = [f.name for f in JobRunRecord._meta.fields]
+    # "state" first: a run whose process is gone reads interrupted before the count job's sweep says so.
+    readonly_fields = ["state", "run_message", *(f.name for f in JobRunRecord._meta.fields)]
     change_list_template = "admin/console/jobrunrecord/change_list.html"
 
     @admin.display(description="job", ordering="job")
