@@ -122,7 +122,7 @@ def test_first_run_warnings_name_jobs_that_exist_by_title_and_link_to_them(admin
     from console.selectors import dashboard_warnings, job_states
 
     files = ExternalSystem.objects.create(code="files", name="Files", transport=ExternalSystem.Transport.FILE)
-    other = ExternalSystem.objects.create(code="other", name="Other", transport="carrier-pigeon")
+    other = ExternalSystem.objects.create(code="other", name="Other", transport="pigeon")
     warnings = dashboard_warnings(systems=[netsuite_system, files, other], jobs=job_states(), counts=None)
     by_system = {w.message.split(":")[0]: w for w in warnings}
     rest = by_system["NetSuite"]
