@@ -145,6 +145,10 @@ class _Reporter(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():
+            # Only tests use an in-memory database (no other process could see it): its shared cache has table
+            # locks, so a second connection's writes would fail or get in the way of the job's own.
+            return
         every = heartbeat_every().total_seconds()
         last_beat = time.monotonic()
         try:
