@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install lint lock bench clean
+.PHONY: run reset test install lint lock bench clean
 
 # Installs the exact versions of the lock files, checked against their hashes (reproducible installs).
 $(VENV)/.installed: requirements.lock requirements-dev.lock
@@ -16,6 +16,10 @@ install: $(VENV)/.installed
 
 run: install
 	PYTHON=$(PY) bash scripts/run.sh
+
+# Start the demo again from scratch: stop `make run` first (Ctrl-C). The next `make run` seeds new demo data.
+reset:
+	rm -rf "$${PORTAL_VAR_DIR:-var}"
 
 test: install
 	PORTAL_TESTING=1 $(PY) -m pytest $(PYTEST_ARGS)

@@ -122,6 +122,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format across the console, in local time (TIME_ZONE): 2026-11-30 14:05.
+FORMAT_MODULE_PATH = ["integration_portal.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
@@ -154,6 +156,11 @@ else:
 
 # Shopify webhooks still waiting this long after they came in are applied by the sweep job (a lost task).
 SHOPIFY_SWEEP_AFTER_SECONDS = env.int("SHOPIFY_SWEEP_AFTER_SECONDS", default=30)
+
+# A running job writes a heartbeat this often; a run silent for JOB_STALE_SECONDS counts as interrupted
+# (its process was killed or its machine stopped), unless this machine can see that the process still runs.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,

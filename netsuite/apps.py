@@ -44,6 +44,7 @@ class NetsuiteConfig(AppConfig):
                 command="pull_customers",
                 description="Read customers changed in NetSuite since the last pull and update or create them here.",
                 default_minutes=15,
+                imports_history_for="rest",
             )
         )
 

@@ -236,7 +236,12 @@ class FeedAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(change_url)
 
     def _enqueue(self, request: HttpRequest, feed: Feed) -> None:
-        job_enqueue(key=FEED_JOBS[feed.kind], user=request.user, connection=feed.external_system.code)
+        job_enqueue(
+            key=FEED_JOBS[feed.kind],
+            user=request.user,
+            external_system=feed.external_system,
+            connection=feed.external_system.code,
+        )
         self.message_user(
             request,
             f"The {feed.get_kind_display()} job for {feed.external_system.name} was queued; "

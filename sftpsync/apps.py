@@ -28,6 +28,7 @@ class SftpsyncConfig(AppConfig):
                 command=HISTORICAL_JOB,
                 description="NetSuite's existing customers with their Shopify IDs; run once before the first export.",
                 scheduled=False,
+                imports_history_for="file",
             )
         )
         register_job(

@@ -121,3 +121,19 @@ def sandbox_connection(system: ExternalSystem, sandbox, **fields):
         **fields,
     }
     return NetSuiteConnection.objects.create(external_system=system, **values)
+
+
+@pytest.fixture
+def totals_seen(monkeypatch) -> list[tuple[str, int | None, int]]:
+    """(job, rows total, rows done) as each job run counts rows: a total known from the start is never None."""
+    from jobs.services import JobProgress
+
+    seen: list[tuple[str, int | None, int]] = []
+    advance = JobProgress.advance
+
+    def recording(self, done: int = 1, *, failed: int = 0) -> None:
+        seen.append((self.run.job, self.run.rows_total, self.run.rows_done))
+        advance(self, done, failed=failed)
+
+    monkeypatch.setattr(JobProgress, "advance", recording)
+    return seen

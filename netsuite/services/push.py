@@ -44,6 +44,7 @@ from customers.services import (
 )
 from integration_portal.bulk import db_value, insert_rows
 from integration_portal.secrets import secrets_unreadable_message
+from jobs.registry import JOBS
 from jobs.services import JobRefused
 
 from .. import selectors
@@ -444,8 +445,8 @@ def rest_refusal(external_system: ExternalSystem) -> Refusal | None:
         return Refusal(
             HISTORICAL_IMPORT_PENDING,
             f"Customers are not pushed to {name} until NetSuite's existing customers have been pulled once "
-            "(otherwise NetSuite gets duplicates). Run `manage.py pull_customers` (or the pull_customers job) "
-            "and let it finish, or complete the historical import.",
+            f"(otherwise NetSuite gets duplicates). Press Run now on {JOBS['pull_customers'].title} under Jobs (or "
+            "run manage.py pull_customers) and let it finish.",
         )
     return None
 

@@ -167,6 +167,15 @@ def customers_export(
         f"SELECT {sql.column(ExportedCustomer, 'customer')} FROM {sql.table(ExportedCustomer)} "
         f"WHERE {sql.column(ExportedCustomer, 'feed_file')} = %s"
     )
+    if progress is not None:
+        # Counted before the export's transaction, whose own writes stay unseen until it commits: the console
+        # and the terminal show "0 of N" at once. A concurrent run (SKIP LOCKED) may leave this run fewer.
+        waiting = CustomerSync.objects.filter(external_system=system, enabled=True, external_id="")
+        waiting = waiting.filter(customer__is_valid=True).exclude(customer__identifications__type=ns_type)
+        if customer_pks is None:
+            progress.set_total(waiting.filter(status__in=EXPORTABLE_STATUSES).count())
+        else:
+            progress.set_total(waiting.filter(customer_id__in=customer_pks).count())
     with transport_for(feed.connection) as transport, transaction.atomic():
         entry = FeedFile.objects.create(
             feed=feed,

@@ -336,3 +336,10 @@ def test_three_scheduled_runs_with_no_change_leave_the_queue_as_it_was(connectio
         ("MAPPING_MISSING",)
     ]
     assert SyncFailure.objects.filter(resolved_at=None).count() == 3
+
+
+def test_scheduled_push_sets_its_total_before_sending(connection, make_customer, netsuite_sandbox, totals_seen):
+    for _ in range(3):
+        make_customer()
+    tasks.push_customers()
+    assert [total for _job, total, _done in totals_seen] == [3, 3, 3]

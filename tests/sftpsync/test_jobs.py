@@ -464,3 +464,13 @@ def test_tasks_run_for_file_systems_and_report(local_feeds: Feeds, make_customer
     make_customer()
     assert "Wrote 1 customers" in tasks.export_customers()
     assert "No file matching" in tasks.import_party_identifications()
+
+
+def test_file_jobs_set_their_totals_before_their_rows(local_feeds: Feeds, make_customer, totals_seen) -> None:
+    local_feeds.put(local_feeds.historical, "history.csv", fixture="historical-bom-crlf.csv")
+    historical(local_feeds)
+    for _ in range(3):
+        customer_refresh_validation(customer=make_customer())
+    run_export(trigger="on_demand")
+    by_job = {job: {total for _job, total, _done in totals_seen if _job == job} for job, _t, _d in totals_seen}
+    assert None not in by_job[HISTORICAL_JOB] and by_job[EXPORT_JOB] == {3}

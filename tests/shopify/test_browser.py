@@ -12,7 +12,9 @@ import requests
 from django.contrib.auth.models import User
 
 from shopify.services import subscriptions_create
-from tests.console.test_browser import CHROMIUM, SCREENSHOTS, _close_request_connections, browser  # noqa: F401
+from tests.console.browsing import CHROMIUM, SCREENSHOTS
+from tests.console.conftest import browser  # noqa: F401
+from tests.console.test_browser import _close_request_connections  # noqa: F401
 
 from .conftest import payload, signature
 
