@@ -155,9 +155,11 @@ def dashboard_count() -> dict:
             of(system_id)["open_failures"] = n
     start = timezone.localdate(now) - timedelta(days=CHART_DAYS - 1)
     start_at = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+    # New problems per day (first seen), not failed attempts: a failure met again every run is one problem, and
+    # 14 days of attempts at a large shop are millions of rows (14.5 s to count at 1,000,000 on SQLite).
     per_day = dict(
-        SyncLog.objects.filter(outcome=SyncLog.Outcome.FAILED, created_at__gte=start_at)
-        .annotate(day=TruncDate("created_at"))
+        SyncFailure.objects.filter(first_seen_at__gte=start_at)
+        .annotate(day=TruncDate("first_seen_at"))
         .values_list("day")
         .annotate(n=Count("id"))
         .order_by()

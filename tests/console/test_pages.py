@@ -39,7 +39,7 @@ def test_dashboard_shows_counts_chart_runs_and_warnings(operator_client, make_cu
     page = operator_client.get(reverse("admin:index")).content.decode()
     assert "Customers by sync status" in page and "Counted 0 seconds ago" in page
     assert "<svg" in page and "Failures over the last 14 days" in page
-    assert "1 failed attempt in 14 days" in page
+    assert "1 new failure in 14 days" in page
     assert "existing customers have not been imported yet" in page  # fake_system has not imported
     assert "Selective Customer Export" in page and "Failed Record Queue" in page
     # The failed one lacks its price level: blocked by missing data, not "in error" as well.
@@ -175,7 +175,7 @@ def test_dashboard_query_count_is_fixed(admin_client, make_customer, failed_cust
     dashboard_snapshot_take()
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "11 failed attempts in 14 days" in page
+    assert "11 new failures in 14 days" in page
     # The page reads the stored counts; it counts nothing itself.
     assert not any("COUNT(" in q["sql"].upper() for q in few.captured_queries)
 
