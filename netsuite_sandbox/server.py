@@ -59,13 +59,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(resp)
 
     def _send(self, resp: Response) -> None:
-        self.send_response(resp.status)
-        for key, value in resp.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(resp.body)))
-        self.end_headers()
-        if resp.body and self.command != "HEAD":
-            self.wfile.write(resp.body)
+        try:
+            self.send_response(resp.status)
+            for key, value in resp.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.end_headers()
+            if resp.body and self.command != "HEAD":
+                self.wfile.write(resp.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client stopped waiting (its timeout was shorter than the work): the request was still done and
+            # counted in flight until then, as NetSuite keeps working on a request its client gave up on.
+            self.close_connection = True
 
     def _lose(self, resp: Response) -> None:
         """Never answer: hold the connection (if asked) past the client's timeout, then close it."""
@@ -242,11 +247,13 @@ class NetSuiteSandbox:
         self.authenticator.reset()
         if data:
             self.store.reset()
+            self.app.jobs.reset()
 
     @property
     def stats(self) -> dict[str, Any]:
-        """Return in_flight, peak_in_flight, total_requests, requests_by_route and responses_by_status."""
-        return self.stats_counter.snapshot()
+        """Return in_flight, peak_in_flight, total_requests, requests_by_route, responses_by_status and
+        async_jobs_created."""
+        return {**self.stats_counter.snapshot(), "async_jobs_created": self.app.jobs.created}
 
     def reset_stats(self) -> None:
         """Zero the request statistics."""
@@ -269,6 +276,23 @@ class NetSuiteSandbox:
     def upsert_customer(self, external_id: str, body: dict) -> int:
         """Create or update a customer by external ID; return its internal ID."""
         return records.upsert(self.store, external_id, body)[0]
+
+    def contact(self, contact_id: int) -> dict | None:
+        """Return one contact as NetSuite JSON, or None."""
+        from . import contacts
+
+        row = self.store.get_contact(contact_id)
+        return contacts.to_json(row, base_url=self._base_or_blank()) if row else None
+
+    def contacts_of(self, company_id: int) -> list[dict]:
+        """Return the contacts of a company customer."""
+        from . import contacts
+
+        return [contacts.to_json(r, base_url=self._base_or_blank()) for r in self.store.contacts_of(company_id)]
+
+    def add_entity(self, record_type: str, external_id: str) -> int:
+        """Create a vendor, employee or partner holding an external ID (the entity group shares external IDs)."""
+        return self.store.add_other_entity(record_type, external_id)
 
     def customer(self, customer_id: int) -> dict | None:
         """Return one customer as NetSuite JSON, or None."""
