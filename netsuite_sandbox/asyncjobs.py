@@ -177,7 +177,7 @@ class AsyncJobs:
                 except NetSuiteError as err:
                     task.result = err.body()
                     task.progress = "failed"
-                except Exception as exc:  # noqa: BLE001 (a task failing must not stop the processor)
+                except Exception as exc:
                     task.result = NetSuiteError(500, "UNEXPECTED_ERROR", f"An unexpected error occurred: {exc}").body()
                     task.progress = "failed"
                 task.ended = datetime.now(UTC).replace(microsecond=0)

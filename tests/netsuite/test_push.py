@@ -58,17 +58,39 @@ def test_second_push_updates_the_linked_record_by_internal_id(connection, make_c
     assert SyncLog.objects.filter(customer=customer, operation="rest update", outcome="success").count() == 1
 
 
-def test_customer_linked_by_a_pull_without_external_id_gets_it_not_a_duplicate(
-    connection, make_customer, netsuite_sandbox
-):
+def test_customer_pulled_without_external_id_gets_the_portal_id_not_a_duplicate(connection, netsuite_sandbox):
     internal_id = netsuite_sandbox.create_customer(
         {"isPerson": True, "firstName": "Ada", "lastName": "Old", "subsidiary": {"id": "1"}}
     )
-    customer = make_customer()
-    PartyIdentification.objects.create(customer=customer, type="NETSUITE_CUSTOMER_ID", value=str(internal_id))
+    services.customers_pull(connection=connection, full=True)
+    customer = Customer.objects.get()
+    complete_for_push(customer)
     push(connection, customer)
     assert netsuite_sandbox.count_customers() == 1
     assert netsuite_sandbox.customer(internal_id)["externalId"] == customer.customer_id
+
+
+def test_customer_linked_by_hand_is_updated_by_internal_id_and_its_external_id_left_alone(
+    connection, make_customer, netsuite_sandbox
+):
+    internal_id = netsuite_sandbox.create_customer(
+        {"externalId": "OTHER-SYSTEM-7", "isPerson": True, "firstName": "Ada", "lastName": "Old", "subsidiary": {"id": "1"}}
+    )
+    customer = make_customer()
+    PartyIdentification.objects.create(customer=customer, type="NETSUITE_CUSTOMER_ID", value=str(internal_id))
+    assert push(connection, customer).results[customer.pk].ok
+    record = netsuite_sandbox.customer(internal_id)
+    assert (record["externalId"], record["lastName"]) == ("OTHER-SYSTEM-7", customer.last_name)
+    assert netsuite_sandbox.count_customers() == 1
+
+
+def complete_for_push(customer: Customer) -> None:
+    """Give a pulled customer what export validation asks for (NetSuite's pull brings no address or terms)."""
+    Customer.objects.filter(pk=customer.pk).update(payment_term="Net 30", price_level="Base Price")
+    Address.objects.create(
+        customer=customer, label="Home", line1="1 Main St", city="Springfield", state="IL", zip="62701", country="US"
+    )
+    customer.refresh_from_db()
 
 
 @pytest.mark.parametrize("mode", ["drop", "hold"])
