@@ -15,14 +15,38 @@ ERROR_GUIDANCE: dict[str, str] = {
     ),
     "NOT_FOUND": "The customer was deleted in NetSuite or its link is wrong: check its NetSuite ID, then RESYNC.",
     "INVALID_LOGIN": (
-        "NetSuite refused the connection's credentials. Ask the NetSuite admin for a new token, enter it on the "
-        "NetSuite connection, then RESYNC. Every customer fails until this is fixed."
+        "NetSuite refused the connection's credentials, so nothing is sent. Ask the NetSuite admin for a new token, "
+        "enter it on the NetSuite connection and press Test connection; the next run sends the waiting customers."
+    ),
+    "TIMEOUT": (
+        "NetSuite did not answer in time; it may still have done the write. Nothing to fix: RESYNC, or wait for the "
+        "next run (it repeats the write safely by external ID). If it lasts, raise the connection's request timeout."
+    ),
+    "CONNECTION_DROPPED": (
+        "The connection to NetSuite broke after the request was sent; NetSuite may have saved it. Nothing to fix: "
+        "RESYNC, or wait for the next run (it repeats the write safely by external ID)."
+    ),
+    "UNEXPECTED_ERROR": (
+        "NetSuite itself failed (its UNEXPECTED_ERROR). RESYNC later; if it keeps failing for this customer, give "
+        "NetSuite support the Error ID from the message."
+    ),
+    "PORTAL_INTERNAL_ERROR": (
+        "The portal failed while sending this customer (a fault of the portal, not of the customer or NetSuite). "
+        "RESYNC; if it fails again, send the message to the portal's support team."
+    ),
+    "BEING_SENT": "Another push is sending this customer right now: wait for its result in the log.",
+    "NO_REQUEST_SLOT": (
+        "Other workers held the connection's whole NetSuite concurrency share for too long. RESYNC later, or raise "
+        "the connection's concurrency share if the account allows it."
     ),
     "INSUFFICIENT_PERMISSION": "The token's NetSuite role may not do this: ask the NetSuite admin to grant it.",
     "USER_ERROR": "NetSuite rejected a value: read the message, correct the customer, then RESYNC.",
     "CONCURRENCY_LIMIT_EXCEEDED": "NetSuite was busy; nothing to fix. RESYNC, or wait for the next run.",
     "SSS_REQUEST_LIMIT_EXCEEDED": "NetSuite was busy; nothing to fix. RESYNC, or wait for the next run.",
-    "NETWORK_ERROR": "NetSuite could not be reached. RESYNC when the network is back; check the base URL if it lasts.",
+    "NETWORK_ERROR": (
+        "NetSuite could not be reached; nothing was sent. RESYNC when the network is back; check the base URL if it "
+        "lasts."
+    ),
     "PARENT_NOT_IN_NETSUITE": "Fix and resync the parent company first, then RESYNC this sub-customer.",
     "BINDING_CONFLICT": "Two portal customers point to the same NetSuite customer: merge or unlink the duplicate.",
     "MAPPING_MISSING": (

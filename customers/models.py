@@ -243,6 +243,7 @@ class SyncLog(models.Model):
         ADDRESS = "address", "Address"
         FILE = "file", "File"
         FILE_ROW = "file_row", "File row"
+        CONNECTION = "connection", "Connection"
 
     class Trigger(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"

@@ -507,7 +507,14 @@ class App:
                 self.jobs.reset()
             return json_response(200, {"ok": True})
         if path == "/_sandbox/stats":
-            return json_response(200, {**self.stats.snapshot(), "async_jobs_created": self.jobs.created})
+            return json_response(
+                200,
+                {
+                    **self.stats.snapshot(),
+                    "async_jobs_created": self.jobs.created,
+                    "async_tasks_created": self.jobs.tasks_created,
+                },
+            )
         if path == "/_sandbox/stats/reset" and method == "POST":
             self.stats.reset()
             return json_response(200, self.stats.snapshot())

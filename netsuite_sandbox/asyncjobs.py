@@ -98,6 +98,7 @@ class AsyncJobs:
         self._threads: list[threading.Thread] = []
         self._next = 1
         self.created = 0
+        self.tasks_created = 0
         self.generation = 0
 
     # -- submitting ------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ class AsyncJobs:
             if idempotency_key is not None:
                 self._keys[idempotency_key] = job.id
             self.created += 1
+            self.tasks_created += len(job.tasks)
             self._grow()
         self._queue.put(job)
         return job, True
@@ -152,7 +154,7 @@ class AsyncJobs:
         with self._lock:
             self._jobs.clear()
             self._keys.clear()
-            self.created = 0
+            self.created = self.tasks_created = 0
             self.generation += 1
 
     # -- running ---------------------------------------------------------------------------------

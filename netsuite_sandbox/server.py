@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -29,6 +30,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sandbox: NetSuiteSandbox) -> None:
         self.sandbox = sandbox
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (killed, or gave up) is no error of the sandbox's.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -251,9 +258,14 @@ class NetSuiteSandbox:
 
     @property
     def stats(self) -> dict[str, Any]:
-        """Return in_flight, peak_in_flight, total_requests, requests_by_route, responses_by_status and
-        async_jobs_created."""
-        return {**self.stats_counter.snapshot(), "async_jobs_created": self.app.jobs.created}
+        """Return in_flight, peak_in_flight, total_requests, requests_by_route, responses_by_status,
+        async_jobs_created and async_tasks_created (records in all jobs)."""
+        jobs = self.app.jobs
+        return {
+            **self.stats_counter.snapshot(),
+            "async_jobs_created": jobs.created,
+            "async_tasks_created": jobs.tasks_created,
+        }
 
     def reset_stats(self) -> None:
         """Zero the request statistics."""
@@ -316,6 +328,10 @@ class NetSuiteSandbox:
     def duplicates(self) -> dict[str, dict[str, int]]:
         """Return emails and names held by more than one customer."""
         return self.store.duplicates()
+
+    def set_external_id(self, customer_id: int, external_id: str) -> None:
+        """Give a customer an external ID as another integration may (SOAP, CSV import): any text, no REST rules."""
+        self.store.execute("UPDATE customer SET externalid = ? WHERE id = ?", (external_id, customer_id))
 
     def set_last_modified(self, customer_id: int, when: datetime) -> None:
         """Backdate or forward-date a customer's lastModifiedDate."""

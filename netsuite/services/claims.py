@@ -76,6 +76,8 @@ class Claims:
     def claim_due(self, *, cutoff: datetime, limit: int) -> list[int]:
         """Claim up to ``limit`` customers the push should send, oldest change first (parents before children)."""
         now = timezone.now()
+        # Claims a dead worker left on customers nobody will claim again (they failed, or were sent).
+        PushClaim.objects.filter(connection=self.connection, expires_at__lt=now).delete()
         claimed_by_others = PushClaim.objects.filter(connection=self.connection).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gte=now)
         )

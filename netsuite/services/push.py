@@ -487,9 +487,16 @@ class _Push:
 
     # write (in a worker thread: HTTP only, no database)
     def _write(self, item: _Prepared) -> WriteResult:
-        if item.internal_id:
-            return self.client.update_customer(item.internal_id, item.body, replace=REPLACED_SUBLISTS)
-        return self.client.upsert_customer(item.customer.customer_id, item.body, replace=REPLACED_SUBLISTS)
+        if self.stopped:
+            # The login failed meanwhile: the customers handed out already are not sent either.
+            raise self.stopped
+        try:
+            if item.internal_id:
+                return self.client.update_customer(item.internal_id, item.body, replace=REPLACED_SUBLISTS)
+            return self.client.upsert_customer(item.customer.customer_id, item.body, replace=REPLACED_SUBLISTS)
+        except AuthError as exc:
+            self.stopped = self.stopped or exc
+            raise
 
     # bind → log
     def _finish(self, item: _Prepared, result: WriteResult | None, error: BaseException | None) -> None:
