@@ -337,3 +337,41 @@ def test_two_concurrent_pushes_never_exceed_the_share_together(connection, make_
     assert stats["peak_in_flight"] <= 3
     assert "429" not in stats["responses_by_status"]
     assert netsuite_sandbox.count_customers() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_started_while_another_runs_joins_it_and_sends_nothing_twice(connection, make_customer, netsuite_sandbox):
+    from jobs.locks import job_lock
+    from netsuite.services.runs import PUSH_LOCK
+
+    customers = [make_customer() for _ in range(4)]
+    started = timezone.now()
+    NetSuiteConnection.objects.filter(pk=connection.pk).update(push_started_at=started)
+    # Another worker holds the push of this connection, and has met the first customer's problem already.
+    CustomerSync.objects.filter(customer=customers[0]).update(
+        status="error", last_error_code="TIMEOUT", last_attempt_at=timezone.now()
+    )
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with job_lock(PUSH_LOCK, connection.pk):
+                holder_ready.set()
+                release.wait(10)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    holder_ready.wait(10)
+    try:
+        report = services.customers_push_scheduled(connection=connection, trigger="on_demand")
+    finally:
+        release.set()
+        thread.join()
+    assert report.notes[0].startswith("Joined the push of NetSuite already running")
+    # The joiner sends what nobody has claimed, and leaves alone what the push met already.
+    assert sorted(report.results) == sorted(c.pk for c in customers[1:])
+    assert netsuite_sandbox.count_customers() == 3
