@@ -30,10 +30,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
-
-from customers.models import Customer, CustomerSync
 
 from ..client import AuthError, NetSuiteError, WriteResult
 from ..client.jobs import BATCH_MAX, JobRef, job_status, submit_batch, task_ids, task_result
@@ -278,9 +276,3 @@ class BatchSender:
         )
         if self.push.claims is not None:
             self.push.claims.renew()
-
-
-def load_customers(*, connection: NetSuiteConnection, pks: list[int]) -> dict[int, Customer]:
-    """Load the customers of a recovered batch with their sync with this connection's system."""
-    syncs = CustomerSync.objects.filter(external_system_id=connection.external_system_id)
-    return {c.pk: c for c in Customer.objects.filter(pk__in=pks).prefetch_related(Prefetch("syncs", queryset=syncs))}

@@ -24,7 +24,7 @@ from .push import PushReport, customers_push, push_refusal
 
 PUSH_LOCK = "netsuite-push"
 # Customers claimed at a time: per-record pushes, and bulk loads (50 batches of 100 in flight at once).
-CLAIM_CHUNK = 500
+CLAIM_CHUNK = 2000
 BULK_CHUNK = 5000
 
 
