@@ -61,6 +61,8 @@ class _Batch:
     found: dict[int, WriteResult] = field(default_factory=dict)
     errors: dict[int, NetSuiteError] = field(default_factory=dict)
     polled_at: datetime | None = None
+    # SuiteQL rounds in a row that found none of its missing customers (a job done with failures stays so).
+    still: int = 0
 
     @property
     def key(self) -> str:
@@ -222,6 +224,7 @@ class BatchSender:
                 wanted[batch.items[n].customer.customer_id] = (batch, n)
         if not wanted:
             return
+        before = {batch.key: len(batch.unconfirmed()) for batch in group}
         # External IDs hold [A-Za-z0-9_-] only (the client refuses others before sending): safe in a literal.
         listed = ", ".join(f"'{external_id}'" for external_id in wanted)
         query = f"SELECT id, externalid, datecreated FROM customer WHERE externalid IN ({listed})"  # noqa: S608
@@ -236,18 +239,26 @@ class BatchSender:
                 location = f"{self.push.client.config.rest_url}/record/v1/customer/{row['id']}"
                 batch.found[n] = WriteResult(internal_id=str(row["id"]), location=location)
         for batch in group:
-            if not batch.unconfirmed():
+            missing = batch.unconfirmed()
+            batch.still = batch.still + 1 if len(missing) == before[batch.key] else 0
+            if not missing:
                 yield batch
 
     def _poll(self, batch: _Batch, pending: list[_Batch]) -> bool:
-        """Read the job of a batch SuiteQL could not settle whole, once it is likely done; return whether it was."""
+        """Read the job of a batch SuiteQL could not settle whole, once it is likely done; return whether it was.
+
+        Likely done: SuiteQL found some of its customers but none more in the last rounds (the rest failed), or a
+        batch sent after it is done, or it is older than POLL_AFTER; a batch recovered from a crash at once.
+        """
         now = timezone.now()
         if batch.polled_at is not None and now - batch.polled_at < POLL_AFTER / 3:
             return False
-        later_done = any(b.job.created_at > batch.job.created_at and not b.unconfirmed() for b in pending)
-        started = batch.job.submitted_at or batch.job.created_at
-        if batch.job.submitted_at is not None and not batch.found and not later_done and now - started < POLL_AFTER:
-            return False
+        if batch.job.submitted_at is not None:
+            later_done = any(b.job.created_at > batch.job.created_at and not b.unconfirmed() for b in pending)
+            stalled = batch.still >= 2 and bool(batch.found)
+            old = now - batch.job.submitted_at >= POLL_AFTER
+            if not (old or stalled or (later_done and batch.still >= 1)):
+                return False
         batch.polled_at = now
         client = self.push.client
         if not job_status(client, batch.job.job_url).completed:

@@ -47,7 +47,7 @@ def test_a_bulk_load_goes_in_batches_and_each_customer_is_bound_or_failed(bulk, 
     # Results read: the batches and their claims are gone; few requests beyond the batches themselves.
     assert not BatchJob.objects.exists() and not PushClaim.objects.exists()
     stats = netsuite_sandbox.stats
-    assert stats["total_requests"] <= 3 + 10
+    assert stats["total_requests"] <= 3 + 10, stats["requests_by_route"]
     assert stats["async_jobs_created"] == 3
 
 
