@@ -158,6 +158,38 @@ def plain_paging(sandbox, columns: str) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
+def bare_client_rate(sandbox, connection, *, count: int, share: int) -> float:
+    """Upsert with C threads, no database and no lease: the ceiling the sandbox allows here now; return per second."""
+    import queue
+    import threading
+
+    from netsuite.client import NetSuiteClient, ThreadLimiter
+
+    sandbox.reset()
+    sandbox.configure(latency_ms=sandbox.latency_ms, concurrency_limit=sandbox.share)
+    client = NetSuiteClient(connection.client_config(), limiter=ThreadLimiter(share))
+    body = {"isPerson": True, "firstName": "Ada", "lastName": "Bare", "subsidiary": {"id": "1"}}
+    todo: queue.Queue = queue.Queue()
+    for n in range(count):
+        todo.put(f"BARE{n}")
+
+    def work() -> None:
+        while True:
+            try:
+                external_id = todo.get_nowait()
+            except queue.Empty:
+                return
+            client.upsert_customer(external_id, {**body, "externalId": external_id})
+
+    threads = [threading.Thread(target=work) for _ in range(share)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return count / (time.perf_counter() - started)
+
+
 def reset_push_state() -> None:
     """Make every customer new again (bench only: it writes sync state directly)."""
     from customers.models import CustomerSync, PartyIdentification, SyncLog
@@ -327,6 +359,8 @@ def main() -> None:
             limit = args.share / (args.latency_ms / 1000)
             print(f"limit C/latency = {args.share}/{args.latency_ms} ms = {limit:.1f}/s")
 
+            bare = bare_client_rate(sandbox, connection, count=1000, share=args.share)
+            print(f"bare client (C threads, no database), now: {bare:.1f}/s = {bare / limit:.3f} of C/latency")
             per_record, per_stats, sent = push_figure(
                 sandbox, connection, threshold=0, label="push per record", limit=limit
             )
@@ -334,7 +368,8 @@ def main() -> None:
             print(
                 f"batched / per record: time {batched / per_record:.3f} (target <= 0.1), requests "
                 f"{batch_stats['total_requests']} for {sent} customers (target <= 300), "
-                f"{per_stats['total_requests'] / batch_stats['total_requests']:.0f}x fewer"
+                f"{per_stats['total_requests'] / batch_stats['total_requests']:.0f}x fewer; per record = "
+                f"{sent / per_record / bare:.3f} of the bare client"
             )
             timeout_figure(sandbox, connection, count=args.timeout_push, share=args.share)
             workers_figure(sandbox, connection, count=args.workers_push, limit=limit)

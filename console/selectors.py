@@ -349,8 +349,7 @@ def dashboard_warnings(
     for failure in down.order_by("-created_at")[:10]:
         warnings.append(
             Warning(
-                f"{failure.external_system.name if failure.external_system else failure.record_id}: "
-                f"{failure.message}",
+                f"{failure.external_system.name if failure.external_system else failure.record_id}: {failure.message}",
                 reverse("admin:console_failedrecord_changelist") + f"?record_type__exact={failure.record_type}",
                 "Failed Record Queue",
             )

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import NetSuiteError, nonexistent, user_error
-from .records import EMAIL_RE, check_external_id, check_external_id_free, invalid_value
+from .errors import nonexistent, user_error
+from .records import EMAIL_RE, check_external_id, check_external_id_free, customer_ref, invalid_value
 from .store import SUBSIDIARIES, Store, stored_to_iso
 
 TEXT_FIELDS: dict[str, tuple[str, int]] = {
@@ -54,7 +54,7 @@ def _parse(store: Store, body: Any) -> dict:
                 raise invalid_value(key)
             values["isinactive"] = "T" if value else "F"
         elif key == "company":
-            values["company"] = _company(store, value)
+            values["company"] = customer_ref(store, value, field="company")
         elif key == "subsidiary":
             raw = str(value.get("id")) if isinstance(value, dict) else ""
             if not raw.isdigit() or int(raw) not in SUBSIDIARIES:
@@ -65,21 +65,6 @@ def _parse(store: Store, body: Any) -> dict:
     if extra:
         values["extra"] = extra
     return values
-
-
-def _company(store: Store, value: Any) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not ({"id", "externalId"} & set(value)):
-        raise invalid_value("company")
-    if "id" in value:
-        raw = str(value["id"])
-        row = store.get(int(raw)) if raw.isdigit() else None
-    else:
-        row = store.get_by_external_id(str(value["externalId"]))
-    if row is None:
-        raise nonexistent(status=400, path="company")
-    return int(row["id"])
 
 
 def _validate(store: Store, merged: dict) -> dict:
@@ -159,6 +144,3 @@ def to_json(row: dict, *, base_url: str = "") -> dict:
     out["lastModifiedDate"] = stored_to_iso(row["lastmodifieddate"])
     out.update(row.get("extra") or {})
     return out
-
-
-__all__ = ["NetSuiteError", "create", "delete", "to_json", "update", "upsert"]

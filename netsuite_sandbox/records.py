@@ -242,21 +242,22 @@ def apply_lines(store: Store, current: list[dict], sent: list[dict], *, replace:
     return result
 
 
-def _resolve_parent(store: Store, parent: Any, self_id: int | None) -> int | None:
-    """Turn a parent reference into an existing internal ID, or refuse it with NONEXISTENT_ID."""
-    if parent is None:
+def customer_ref(store: Store, value: Any, *, field: str, self_id: int | None = None) -> int | None:
+    """Turn a reference to a customer (`{"id"}` or `{"externalId"}`, null clears) into its internal ID, or refuse it
+    with NONEXISTENT_ID."""
+    if value is None:
         return None
-    if not isinstance(parent, dict) or not ({"id", "externalId"} & set(parent)):
-        raise invalid_value("parent")
-    if "id" in parent:
-        raw = str(parent["id"])
+    if not isinstance(value, dict) or not ({"id", "externalId"} & set(value)):
+        raise invalid_value(field)
+    if "id" in value:
+        raw = str(value["id"])
         row = store.get(int(raw)) if raw.isdigit() else None
     else:
-        row = store.get_by_external_id(str(parent["externalId"]))
+        row = store.get_by_external_id(str(value["externalId"]))
     if row is None:
-        raise nonexistent(status=400, path="parent")
+        raise nonexistent(status=400, path=field)
     if self_id is not None and row["id"] == self_id:
-        raise invalid_value("parent")
+        raise invalid_value(field)
     return int(row["id"])
 
 
@@ -308,7 +309,7 @@ def create(store: Store, body: dict, *, source: str = "rest") -> int:
         if "addressbook" in values:
             values["addressbook"] = apply_lines(store, [], values["addressbook"], replace=False)
         if parent is not ...:
-            values["parent"] = _resolve_parent(store, parent, None)
+            values["parent"] = customer_ref(store, parent, field="parent")
         merged = {"isperson": "F", "isinactive": "F", **values}
         _validate(merged)
         return store.insert(merged, source=source)
@@ -327,7 +328,7 @@ def update(store: Store, customer_id: int, body: dict, *, replace: frozenset[str
                 store, current["addressbook"], values["addressbook"], replace="addressBook" in replace
             )
         if parent is not ...:
-            values["parent"] = _resolve_parent(store, parent, customer_id)
+            values["parent"] = customer_ref(store, parent, field="parent", self_id=customer_id)
         if "extra" in values:
             values["extra"] = {**current["extra"], **values["extra"]}
         _validate({**current, **values})

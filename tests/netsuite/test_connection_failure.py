@@ -46,9 +46,7 @@ def test_a_wrong_token_secret_gives_one_connection_failure_not_one_per_customer(
     assert netsuite_sandbox.count_customers() == len(customers)
 
 
-def test_a_resync_with_a_wrong_secret_says_so_without_blaming_the_customer(
-    connection, make_customer, netsuite_sandbox
-):
+def test_a_resync_with_a_wrong_secret_says_so_without_blaming_the_customer(connection, make_customer, netsuite_sandbox):
     connection.token_secret = "not-the-secret"
     connection.save()
     customer = make_customer()

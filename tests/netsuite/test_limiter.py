@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from netsuite.limiter import (
@@ -19,6 +18,8 @@ from netsuite.limiter import (
     slots_for_run,
 )
 from netsuite.models import RequestSlot
+
+from .conftest import peak_of_runs
 
 
 def test_slots_are_handed_out_up_to_the_share_only(connection):
@@ -81,30 +82,8 @@ def leased(connection, *, share: int, wanted: int, **kwargs) -> LeasedSlots:
 def test_runs_in_threads_never_hold_more_slots_than_the_share(connection):
     _needs_shared_database()
     share = 3
-    in_flight, peak, lock = 0, 0, threading.Lock()
-
-    def work() -> None:
-        nonlocal in_flight, peak
-        # A run per thread, as separate processes would have: only the database is shared.
-        try:
-            with leased(connection, share=share, wanted=share) as slots:
-                for _ in range(3):
-                    with slots.slot():
-                        with lock:
-                            in_flight += 1
-                            peak = max(peak, in_flight)
-                        time.sleep(0.01)
-                        with lock:
-                            in_flight -= 1
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert peak <= share
+    # A run per thread, as separate processes would have: only the database is shared.
+    assert peak_of_runs(lambda: leased(connection, share=share, wanted=share), runs=6) <= share
     assert RequestSlot.objects.exclude(holder="").count() == 0
 
 
@@ -128,9 +107,8 @@ def test_a_run_holds_its_slots_until_it_closes_and_another_run_gets_the_rest(con
 @pytest.mark.django_db(transaction=True)
 def test_a_run_waits_for_a_slot_and_gives_up_clearly(connection):
     _needs_shared_database()
-    with leased(connection, share=1, wanted=1):
-        with pytest.raises(SlotWaitTimeout, match="concurrency share"):
-            leased(connection, share=1, wanted=1, max_wait=0.1).open()
+    with leased(connection, share=1, wanted=1), pytest.raises(SlotWaitTimeout, match="concurrency share"):
+        leased(connection, share=1, wanted=1, max_wait=0.1).open()
 
 
 @pytest.mark.django_db(transaction=True)

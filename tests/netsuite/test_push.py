@@ -74,7 +74,13 @@ def test_customer_linked_by_hand_is_updated_by_internal_id_and_its_external_id_l
     connection, make_customer, netsuite_sandbox
 ):
     internal_id = netsuite_sandbox.create_customer(
-        {"externalId": "OTHER-SYSTEM-7", "isPerson": True, "firstName": "Ada", "lastName": "Old", "subsidiary": {"id": "1"}}
+        {
+            "externalId": "OTHER-SYSTEM-7",
+            "isPerson": True,
+            "firstName": "Ada",
+            "lastName": "Old",
+            "subsidiary": {"id": "1"},
+        }
     )
     customer = make_customer()
     PartyIdentification.objects.create(customer=customer, type="NETSUITE_CUSTOMER_ID", value=str(internal_id))
@@ -340,7 +346,9 @@ def test_two_concurrent_pushes_never_exceed_the_share_together(connection, make_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_push_started_while_another_runs_joins_it_and_sends_nothing_twice(connection, make_customer, netsuite_sandbox):
+def test_a_push_started_while_another_runs_joins_it_and_sends_nothing_twice(
+    connection, make_customer, netsuite_sandbox
+):
     from jobs.locks import job_lock
     from netsuite.services.runs import PUSH_LOCK
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,6 +12,8 @@ from django.conf import settings
 
 from netsuite.limiter import LeasedSlots, SlotWaitTimeout, slots_for_run
 from netsuite.limiter.redis_store import LimiterUnavailable, RedisSlots
+
+from .conftest import peak_of_runs
 
 pytestmark = [
     pytest.mark.redis,
@@ -90,27 +91,12 @@ def test_waiting_gives_up_with_a_clear_message(make_limiter):
 
 def test_runs_in_threads_never_hold_more_slots_than_the_share(make_limiter):
     share = 3
-    in_flight, peak, lock = 0, 0, threading.Lock()
 
-    def work() -> None:
-        nonlocal in_flight, peak
+    def open_run() -> LeasedSlots:
         # A run per thread, as separate processes would have: only Redis is shared.
-        with LeasedSlots(store=make_limiter(share=share), wanted=share, lease_seconds=60, request_seconds=5) as run:
-            for _ in range(3):
-                with run.slot():
-                    with lock:
-                        in_flight += 1
-                        peak = max(peak, in_flight)
-                    time.sleep(0.01)
-                    with lock:
-                        in_flight -= 1
+        return LeasedSlots(store=make_limiter(share=share), wanted=share, lease_seconds=60, request_seconds=5)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert peak <= share
+    assert peak_of_runs(open_run, runs=8) <= share
     check = make_limiter(share=share)
     assert check._redis.zcard(check.key) == 0
 

@@ -9,7 +9,12 @@ from .conftest import company, error_code, new_id, person
 
 def test_contact_upsert_links_to_its_company(sandbox: NetSuiteSandbox, rest) -> None:
     company_id = new_id(rest("PUT", "/record/v1/customer/eid:SHOPCO-1", json=company()))
-    body = {"firstName": "Grace", "lastName": "Hopper", "email": "grace@example.com", "company": {"id": str(company_id)}}
+    body = {
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "email": "grace@example.com",
+        "company": {"id": str(company_id)},
+    }
     contact_id = new_id(rest("PUT", "/record/v1/contact/eid:SHOPCC-7", json=body))
     again = new_id(rest("PUT", "/record/v1/contact/eid:SHOPCC-7", json={**body, "title": "Buyer"}))
     assert again == contact_id

@@ -49,7 +49,11 @@ def test_keyed_lines_are_updated_in_place_and_omitted_fields_kept(rest) -> None:
     assert after[1]["label"] == "Work"
 
     # Replace: the keyed line that matches stays (updated), the others go, new lines are added.
-    rest("PATCH", f"/record/v1/customer/{cid}?replace=addressBook", json=book({"id": home, "label": "House"}, line("New")))
+    rest(
+        "PATCH",
+        f"/record/v1/customer/{cid}?replace=addressBook",
+        json=book({"id": home, "label": "House"}, line("New")),
+    )
     final = rest("GET", f"/record/v1/customer/{cid}").json()["addressBook"]["items"]
     assert [(i["id"] == home, i["label"]) for i in final] == [(True, "House"), (False, "New")]
 
