@@ -294,6 +294,9 @@ class _Push:
     def _finish_all(self, done: list[tuple]) -> None:
         written = []
         for item, result, error in done:
+            if item.sync is None:
+                # A customer of a recovered batch deleted (or unlinked from this system) meanwhile: nothing to bind.
+                continue
             if isinstance(error, AuthError):
                 # The connection cannot log in: nothing about this customer is wrong. Stop sending.
                 self.stopped = self.stopped or error
