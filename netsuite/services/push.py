@@ -27,7 +27,7 @@ from datetime import datetime
 from itertools import chain
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Value, When
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from customers.dispatch import SyncResult
@@ -372,7 +372,13 @@ class _Push:
             last_synced_at=now,
             last_error_code="",
             last_error_message="",
-            external_id=Case(*(When(pk=item.sync.pk, then=Value(internal_id)) for item, internal_id in bound)),
+            # Each sync's external ID is its customer's identification, bound just above: one subquery rather than
+            # a CASE of every row (which Django compiles row by row).
+            external_id=Subquery(
+                PartyIdentification.objects.filter(customer_id=OuterRef("customer_id"), type=ident_type).values(
+                    "value"
+                )[:1]
+            ),
         )
         synclog_record_many(
             [
