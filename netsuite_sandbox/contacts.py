@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import nonexistent, user_error
-from .records import EMAIL_RE, check_external_id, check_external_id_free, customer_ref, invalid_value
+from .records import EMAIL_RE, check_external_id, check_external_id_free, customer_ref, invalid_value, record_json
 from .store import SUBSIDIARIES, Store, stored_to_iso
 
 TEXT_FIELDS: dict[str, tuple[str, int]] = {
@@ -129,13 +129,7 @@ def delete(store: Store, contact_id: int) -> None:
 
 def to_json(row: dict, *, base_url: str = "") -> dict:
     """Render a stored contact as NetSuite's record JSON, leaving out empty fields."""
-    self_href = f"{base_url}/record/v1/contact/{row['id']}"
-    out: dict[str, Any] = {"links": [{"rel": "self", "href": self_href}], "id": str(row["id"])}
-    if row.get("externalid"):
-        out["externalId"] = row["externalid"]
-    for key, (column, _) in TEXT_FIELDS.items():
-        if row.get(column) not in (None, ""):
-            out[key] = row[column]
+    out = record_json(row, record_type="contact", text_fields=TEXT_FIELDS, base_url=base_url)
     out["isInactive"] = row.get("isinactive") == "T"
     if row.get("company") is not None:
         out["company"] = {"id": str(row["company"])}

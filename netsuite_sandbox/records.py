@@ -353,15 +353,23 @@ def upsert(
         return int(current["id"]), False
 
 
-def to_json(row: dict, *, base_url: str = "") -> dict:
-    """Render a stored customer as NetSuite's camelCase record JSON, leaving out empty fields as NetSuite does."""
-    self_href = f"{base_url}/record/v1/customer/{row['id']}"
+def record_json(row: dict, *, record_type: str, text_fields: dict[str, tuple[str, int]], base_url: str) -> dict:
+    """Start a stored record's JSON as NetSuite renders any record: links, id, externalId, the text fields that have
+    a value."""
+    self_href = f"{base_url}/record/v1/{record_type}/{row['id']}"
     out: dict[str, Any] = {"links": [{"rel": "self", "href": self_href}], "id": str(row["id"])}
     if row.get("externalid"):
         out["externalId"] = row["externalid"]
-    for key, (column, _) in TEXT_FIELDS.items():
+    for key, (column, _) in text_fields.items():
         if row.get(column) not in (None, ""):
             out[key] = row[column]
+    return out
+
+
+def to_json(row: dict, *, base_url: str = "") -> dict:
+    """Render a stored customer as NetSuite's camelCase record JSON, leaving out empty fields as NetSuite does."""
+    self_href = f"{base_url}/record/v1/customer/{row['id']}"
+    out = record_json(row, record_type="customer", text_fields=TEXT_FIELDS, base_url=base_url)
     for key, column in BOOL_FIELDS.items():
         out[key] = row.get(column) == "T"
     names = {"subsidiary": SUBSIDIARIES, "terms": TERMS, "priceLevel": PRICE_LEVELS}
