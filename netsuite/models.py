@@ -140,7 +140,7 @@ class NetSuiteConnection(models.Model):
 
 
 class RequestSlot(models.Model):
-    """One of a connection's concurrency slots; a request holds one while in flight (see limiter.py)."""
+    """One of a connection's concurrency slots, leased by a run for its requests (see netsuite.limiter)."""
 
     # No database constraint: worker threads claim slots on their own database connections, which must work
     # even while the connection row is not yet visible to them (created in a transaction still open).
