@@ -405,6 +405,17 @@ def dashboard_warnings(
                 "Run details",
             )
         )
+    down = SyncFailure.objects.filter(
+        record_type=SyncLog.RecordType.CONNECTION, resolved_at__isnull=True
+    ).select_related("external_system")
+    for failure in down.order_by("-last_seen_at")[:10]:
+        warnings.append(
+            Warning(
+                f"{failure.external_system.name}: {failure.message}",
+                reverse("admin:console_failedrecord_changelist") + f"?record_type__exact={failure.record_type}",
+                "Failed Record Queue",
+            )
+        )
     if apps.is_installed("sftpsync"):
         SftpConnection = apps.get_model("sftpsync", "SftpConnection")
         for conn in SftpConnection.objects.filter(last_test_ok=False).only("pk", "name", "last_test_message")[:10]:

@@ -80,6 +80,8 @@ class ErrorCode(StrEnum):
     LIMITER_UNAVAILABLE = "LIMITER_UNAVAILABLE"
     TIMEOUT = "TIMEOUT"
     NETWORK_ERROR = "NETWORK_ERROR"
+    CONNECTION_DROPPED = "CONNECTION_DROPPED"
+    BEING_SENT = "BEING_SENT"
     NETSUITE_SERVER_ERROR = "NETSUITE_SERVER_ERROR"
     UNEXPECTED_ERROR = "UNEXPECTED_ERROR"
     MALFORMED_RESPONSE = "MALFORMED_RESPONSE"
@@ -226,8 +228,9 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
     ),
     ErrorCode.INVALID_LOGIN: ErrorInfo(
         "NetSuite refused the login",
-        "Ask the NetSuite administrator for a new token and enter it on the NetSuite connection; nothing is sent "
-        "until then.",
+        "NetSuite refused the connection's credentials, so nothing is sent. Ask the NetSuite administrator for a new "
+        "token, enter it on the NetSuite connection and press Test connection; the next run sends the waiting "
+        "customers.",
         Kind.SETUP,
     ),
     ErrorCode.INSUFFICIENT_PERMISSION: ErrorInfo(
@@ -311,7 +314,19 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
     ),
     ErrorCode.NETWORK_ERROR: ErrorInfo(
         "NetSuite unreachable",
-        "The next run tries again; if it lasts, check the network and the connection's base URL.",
+        "Nothing was sent. The next run tries again; if it lasts, check the network and the connection's base URL.",
+        Kind.TRANSIENT,
+    ),
+    ErrorCode.CONNECTION_DROPPED: ErrorInfo(
+        "Connection lost after sending",
+        "The connection broke after the request was sent; NetSuite may have saved it. Nothing to fix: the next run "
+        "repeats the write safely by external ID.",
+        Kind.TRANSIENT,
+    ),
+    ErrorCode.BEING_SENT: ErrorInfo(
+        "Being sent by another push",
+        "Another push is sending this customer right now (or it waits in a batch whose results are not read yet): "
+        "wait for its result in the sync log.",
         Kind.TRANSIENT,
     ),
     ErrorCode.NETSUITE_SERVER_ERROR: ErrorInfo(

@@ -3,7 +3,10 @@
 The ORM builds a model instance and compiles every value per row, which is what makes a million rows slow;
 these helpers take plain tuples of database-ready values (datetimes through ``db_datetime``) and the models'
 own table and column names, so the schema still has one source of truth. Used by seeding, the file feeds
-and the NetSuite pull.
+and the NetSuite pull and push.
+
+A database error raised through a raw driver cursor (psycopg's COPY) is turned into Django's own exception
+(``django.db.IntegrityError`` for a unique violation), as the ORM's cursors do, so callers handle one kind.
 """
 
 # Table and column names in the SQL below come from the models' _meta, never from input; values are parameters.
@@ -11,12 +14,15 @@ and the NetSuite pull.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 # SQLite builds compiled before 3.32 allow 999 parameters per statement; stay below for IN lists.
 IN_CHUNK = 900
@@ -110,7 +116,9 @@ class RowInserter:
             return
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(self.copy_sql) as copy:
+                # The raw psycopg cursor bypasses Django's error wrapping: restore it, so a UniqueViolation
+                # raised by COPY reaches callers as django.db.IntegrityError.
+                with connection.wrap_database_errors, cursor.cursor.copy(self.copy_sql) as copy:
                     for row in self._full(rows):
                         copy.write_row(row)
             else:
@@ -170,3 +178,63 @@ def insert_rows(
         inserter.insert(list(rows))
         return
     execute_many(inserter.insert_sql + " ON CONFLICT DO NOTHING", list(map(inserter._build, rows)))
+
+
+def upsert_rows(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    unique: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert ``rows`` or, where a row with the same ``unique`` columns exists, set its ``update`` columns."""
+    inserter = RowInserter(model, columns)
+    conflict = ", ".join(column(model, name) for name in unique)
+    sets = ", ".join(f"{column(model, name)} = excluded.{column(model, name)}" for name in update)
+    execute_many(
+        f"{inserter.insert_sql} ON CONFLICT ({conflict}) DO UPDATE SET {sets}", list(map(inserter._build, rows))
+    )
+
+
+def update_rows(model: type[Model], columns: Sequence[str], rows: list[tuple]) -> None:
+    """Set ``columns`` on rows given as (pk, *values): on PostgreSQL one UPDATE … FROM (VALUES …) per few
+    thousand rows, elsewhere one prepared UPDATE run with executemany."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(c) for c in columns]
+    pk = qn(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ", ".join(["pk", *(f"v{n}" for n in range(len(fields)))])
+            assign = ", ".join(f"{qn(f.column)} = v.v{n}::{f.db_type(connection)}" for n, f in enumerate(fields))
+            placeholders = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+            per_statement = max(1, 30_000 // (len(fields) + 1))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                sql = (
+                    f"UPDATE {table(model)} SET {assign} FROM (VALUES {', '.join([placeholders] * len(chunk))}) "
+                    f"AS v({names}) WHERE {table(model)}.{pk} = v.pk::bigint"
+                )
+                cursor.execute(sql, [value for row in chunk for value in row])
+        else:
+            assign = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+            cursor.executemany(f"UPDATE {table(model)} SET {assign} WHERE {pk} = %s", [(*r[1:], r[0]) for r in rows])
+
+
+def max_query_params() -> int:
+    """Return how many parameters one statement may take (Django's SQLite figure is the old default, 999)."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65_535
+
+
+def aware(value: Any) -> datetime | None:
+    """Read a datetime column fetched by raw SQL (SQLite gives naive UTC, or text) as an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value

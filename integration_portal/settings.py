@@ -136,6 +136,11 @@ if env.bool("PORTAL_TESTING", default=False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = True
 
+# NetSuite timings (netsuite.limiter, netsuite.services.claims); tests and benchmarks shorten them.
+NETSUITE_RETRY_BACKOFF_SECONDS = env.float("NETSUITE_RETRY_BACKOFF_SECONDS", default=0.5)
+NETSUITE_LEASE_MARGIN_SECONDS = env.float("NETSUITE_LEASE_MARGIN_SECONDS", default=30.0)
+NETSUITE_CLAIM_SECONDS = env.float("NETSUITE_CLAIM_SECONDS", default=120.0)
+
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER = {
     "name": env.str("Q_CLUSTER_NAME", default="portal"),

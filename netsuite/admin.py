@@ -45,7 +45,7 @@ class NetSuiteConnectionAdmin(UnreadableSecretsAdminMixin, admin.ModelAdmin):
                 "description": "Stored encrypted and never shown again. Leave a field blank to keep its value.",
             },
         ),
-        ("Limits", {"fields": ["concurrency_share", "batch_size", "request_timeout"]}),
+        ("Limits", {"fields": ["concurrency_share", "batch_size", "batch_threshold", "request_timeout"]}),
         ("Push", {"fields": ["push_on_change", "defaults", "mappings"]}),
         (
             "Pull",

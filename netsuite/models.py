@@ -1,4 +1,5 @@
-"""NetSuite REST connections, their shared request slots, and the API tokens of the orders endpoint."""
+"""NetSuite REST connections, their shared request slots, what the portal knows of NetSuite's records, the claims
+and batch jobs of pushes, and the API tokens of the orders endpoint."""
 
 from __future__ import annotations
 
@@ -76,6 +77,15 @@ class NetSuiteConnection(models.Model):
     batch_size = models.PositiveIntegerField(
         default=200, validators=[MinValueValidator(1)], help_text="Customers prepared and committed together."
     )
+    batch_threshold = models.PositiveIntegerField(
+        "bulk load threshold",
+        default=500,
+        help_text=(
+            "A push with more customers to send than this sends its new customers in asynchronous batches of up "
+            "to 100 (NetSuite's batch operations); smaller pushes and pushes on change go one customer per request. "
+            "0 never batches."
+        ),
+    )
     request_timeout = models.PositiveIntegerField(
         "request timeout (seconds)", default=30, validators=[MinValueValidator(1), MaxValueValidator(600)]
     )
@@ -90,6 +100,9 @@ class NetSuiteConnection(models.Model):
     pull_cursor_last_id = models.BigIntegerField(null=True, blank=True, editable=False)
     pull_cursor_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_pull_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The push running now (set by the worker holding the push's job lock): workers that join it leave alone the
+    # customers attempted since then, so each problem is met once per push.
+    push_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "NetSuite connection"
@@ -123,11 +136,14 @@ class NetSuiteConnection(models.Model):
             # Tests and benchmarks shorten the waits between retries; production keeps the default.
             backoff_base=float(getattr(settings, "NETSUITE_RETRY_BACKOFF_SECONDS", 0.5)),
             retry_after_max=float(getattr(settings, "NETSUITE_RETRY_AFTER_MAX_SECONDS", 60.0)),
+            # NetSuite's own limit on a request (15 minutes): how long a request the portal gave up on may still
+            # hold its concurrency slot (see netsuite.limiter).
+            server_time_limit=float(getattr(settings, "NETSUITE_SERVER_TIME_LIMIT_SECONDS", 900.0)),
         )
 
 
 class RequestSlot(models.Model):
-    """One of a connection's concurrency slots; a request holds one while in flight (see limiter.py)."""
+    """One of a connection's concurrency slots, leased by a run for its requests (see netsuite.limiter)."""
 
     # No database constraint: worker threads claim slots on their own database connections, which must work
     # even while the connection row is not yet visible to them (created in a transaction still open).
@@ -143,6 +159,77 @@ class RequestSlot(models.Model):
 
     def __str__(self) -> str:
         return f"slot {self.number} of {self.connection_id}"
+
+
+class RemoteCustomer(models.Model):
+    """What the portal knows of a customer's record in one NetSuite account.
+
+    ``external_id`` is the external ID NetSuite holds for the record ("" for none), as a pull read it or a push
+    wrote it: an external ID the portal did not set belongs to whoever did, and a push leaves it alone.
+    ``pulled_at`` is the ``modified_at`` a pull gave the customer when it last wrote it from NetSuite: until the
+    customer changes after that, it has nothing of its own to send back (no echo).
+    """
+
+    connection = models.ForeignKey(NetSuiteConnection, on_delete=models.CASCADE, related_name="remote_customers")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="netsuite_records")
+    internal_id = models.CharField("NetSuite internal ID", max_length=100)
+    external_id = models.CharField("external ID in NetSuite", max_length=255, blank=True)
+    pulled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "customer"], name="netsuite_remote_customer_unique")
+        ]
+        verbose_name = "NetSuite record"
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} = NetSuite {self.internal_id}"
+
+
+class PushClaim(models.Model):
+    """A customer a push worker is sending: other workers leave it alone until the claim is released or expires.
+
+    A customer in a batch whose results are not read yet is claimed by the batch (``holder`` its idempotency key,
+    no expiry) until they are.
+    """
+
+    connection = models.ForeignKey(NetSuiteConnection, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    holder = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "customer"], name="netsuite_push_claim_unique")]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} claimed by {self.holder}"
+
+
+class BatchJob(models.Model):
+    """A batch of up to 100 customers sent as one asynchronous NetSuite job, kept until its results are read.
+
+    The idempotency key is stored before the batch is first sent; a run that crashed or timed out sends it again
+    with the same key and NetSuite answers with the job the first sending made, never a second job.
+    """
+
+    connection = models.ForeignKey(NetSuiteConnection, on_delete=models.CASCADE, related_name="batch_jobs")
+    idempotency_key = models.UUIDField(unique=True)
+    method = models.CharField(max_length=6, default="PUT")
+    customers = models.JSONField(help_text="Customer primary keys, in the order of the items.")
+    items = models.JSONField(help_text="The records sent, as NetSuite JSON.")
+    job_url = models.CharField("NetSuite async job", max_length=300, blank=True)
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="NetSuite's time when this batch made its job (unknown after a crash)."
+    )
+    owner = models.CharField(max_length=64, blank=True)
+    owner_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"batch {self.idempotency_key} ({len(self.customers)} customers)"
 
 
 def hash_token(raw: str) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from customers.errors import ErrorCode, Kind
 from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdentification
 
-from .models import NetSuiteConnection
+from .models import NetSuiteConnection, RemoteCustomer
 
 # Failures caused by the customer's own data: sent again only once the customer changes. Any other failure
 # (timeouts, limits, server errors, bad answers, credentials, mappings) is tried again by the next run.
@@ -53,21 +53,39 @@ def connection_for_system(*, external_system: ExternalSystem) -> NetSuiteConnect
     return NetSuiteConnection.objects.select_related("external_system").filter(external_system=external_system).first()
 
 
-def customer_pks_due_for_push(*, external_system: ExternalSystem) -> list[int]:
-    """Return the customers the scheduled push sends: pending, changed since their last sync, or failed for a
-    reason other than their own data; oldest change first."""
+def pushes_due(*, connection: NetSuiteConnection) -> QuerySet[CustomerSync]:
+    """The syncs the scheduled push sends: pending, changed since their last sync, or failed for a reason other
+    than their own data. A synced customer whose last change is the one a pull wrote from NetSuite is not due:
+    it has nothing of its own to send back (no echo)."""
     changed = (
         Q(status__in=[CustomerSync.Status.PENDING, CustomerSync.Status.NOT_SYNCED])
         | Q(status=CustomerSync.Status.SYNCED, customer__modified_at__gt=F("last_synced_at"))
         | Q(status=CustomerSync.Status.ERROR, customer__modified_at__gt=F("last_attempt_at"))
         | (Q(status=CustomerSync.Status.ERROR) & ~Q(last_error_code__in=WAIT_FOR_CHANGE_CODES))
     )
-    return list(
-        CustomerSync.objects.filter(external_system=external_system, enabled=True)
+    pulled = RemoteCustomer.objects.filter(
+        connection=connection, customer_id=OuterRef("customer_id"), pulled_at__gte=OuterRef("customer__modified_at")
+    )
+    return (
+        CustomerSync.objects.filter(external_system_id=connection.external_system_id, enabled=True)
         .filter(changed)
+        .exclude(Q(status=CustomerSync.Status.SYNCED) & Exists(pulled))
+    )
+
+
+def customer_pks_due_for_push(*, connection: NetSuiteConnection) -> list[int]:
+    """Return the customers the scheduled push sends (``pushes_due``), oldest change first."""
+    return list(
+        pushes_due(connection=connection)
         .order_by("customer__modified_at", "customer_id")
         .values_list("customer_id", flat=True)
     )
+
+
+def remote_customers(*, connection: NetSuiteConnection, customer_pks: list[int]) -> dict[int, RemoteCustomer]:
+    """Map customers to what the portal knows of their NetSuite records on this connection."""
+    rows = RemoteCustomer.objects.filter(connection=connection, customer_id__in=customer_pks)
+    return {row.customer_id: row for row in rows}
 
 
 def bound_internal_ids(*, external_system: ExternalSystem, customer_pks: list[int]) -> dict[int, str]:

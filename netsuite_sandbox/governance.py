@@ -29,6 +29,9 @@ class Faults:
       knows, status malformed_status or 400), "empty" (an empty body, status malformed_status or 200) all answer
       instead of handling the request, so nothing is written; "no_location" handles the request and leaves the
       Location header off its 204. It applies to the next malformed_count REST requests (None: all).
+    - async_processors: asynchronous jobs run at once (NetSuite's REST async processors; see asyncjobs.py).
+    - async_record_ms: time each task of an asynchronous job takes besides its write.
+    - async_hold: jobs wait in the queue until this is switched off again (to stop a client mid-batch).
     """
 
     concurrency_limit: int | None = None
@@ -45,6 +48,9 @@ class Faults:
     malformed: str | None = None
     malformed_status: int | None = None
     malformed_count: int | None = None
+    async_processors: int = 2
+    async_record_ms: int = 0
+    async_hold: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Return the settings as JSON-ready data."""
@@ -63,10 +69,15 @@ def check_faults(changes: dict[str, Any]) -> dict[str, Any]:
     for key, value in changes.items():
         if key in ("concurrency_limit", "retry_after", "malformed_status", "malformed_count"):
             out[key] = None if value is None else int(value)
-        elif key in ("latency_ms", "error_status", "seed", "fail_next", "throttle_next", "timeout_after_commit"):
+        elif key in (
+            "latency_ms", "error_status", "seed", "fail_next", "throttle_next", "timeout_after_commit",
+            "async_processors", "async_record_ms",
+        ):  # fmt: skip
             out[key] = int(value)
         elif key in ("error_rate", "hold_seconds"):
             out[key] = float(value)
+        elif key == "async_hold":
+            out[key] = bool(value)
         elif key == "timeout_mode":
             if value not in ("drop", "hold"):
                 raise ValueError("timeout_mode is 'drop' or 'hold'.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,13 @@ def netsuite_sandbox_server() -> Iterator[NetSuiteSandbox]:
 
 @pytest.fixture
 def netsuite_sandbox(netsuite_sandbox_server: NetSuiteSandbox) -> NetSuiteSandbox:
-    """Return the running sandbox, emptied, with faults off and stats and nonces reset."""
+    """Return the running sandbox, emptied, with faults off and stats and nonces reset.
+
+    Requests an earlier test gave up on may still be running (NetSuite finishes them); they are waited for, so
+    that they count in no later test's requests in flight.
+    """
+    deadline = time.monotonic() + 10
+    while netsuite_sandbox_server.stats["in_flight"] and time.monotonic() < deadline:
+        time.sleep(0.02)
     netsuite_sandbox_server.reset()
     return netsuite_sandbox_server

@@ -1,12 +1,28 @@
 """Customer records: NetSuite's validation of writes, and the camelCase JSON of reads.
 
-Write semantics (REST and the CSV import share them):
+Write semantics (REST and the CSV import share them), as Oracle documents them in the help center
+(docs.oracle.com/en/cloud/saas/netsuite/ns-online-help):
 - `POST /record/v1/customer` creates; an `externalId` already in use is refused with `DUP_ENTITY`.
-- `PUT /record/v1/customer/eid:{externalId}` creates or updates by external ID (upsert).
-- `PATCH /record/v1/customer/{id}` updates the fields given; fields not given stay as they are.
-- `addressBook` given in a write replaces the whole address book (as NetSuite's `replace=addressBook`).
+- `PUT /record/v1/customer/eid:{externalId}` creates or updates by external ID ("Using the Upsert Operation").
+- `PATCH /record/v1/customer/{id}` updates the fields given ("Updating a Record Instance"): body fields left out
+  stay as they are, and `null` clears one.
+- Sublists on update ("Updating a Sublist", section_1545295601): lines of a keyed sublist that carry a matching
+  key are updated, the remaining lines of the request are added. `addressBook` is keyed by its line `id` (SOAP's
+  addressbookList is keyed by internalId, "Updating Sublists in SOAP Web Services"; REST returns the same key as
+  each line's `id`), so a line sent without `id` is appended: re-sending an address book on every update
+  multiplies it. With `?replace=addressBook` ("Replacing a Sublist", section_1545297048) keyed lines that match
+  are updated, the other existing lines are removed and the unmatched lines of the request are added. A create
+  adds the lines sent ("Creating a Sublist"). An upsert of a record that exists is an update.
+- External IDs are unique across the entity group (customer, contact, vendor, employee, partner): an external ID
+  held by a contact cannot be given to a customer ("Using External IDs"; SPEC section 3).
 - Reference fields are `{"id": "N"}`; `parent` may also be `{"externalId": "X"}`; `null` clears an optional one.
 - Fields the sandbox does not know are kept as they are and returned on read.
+
+Assumed where Oracle's pages say nothing: a keyed line whose `id` matches no line of the record is added as a new
+line with a new `id` (NetSuite assigns line IDs); only one line may be the default billing (shipping) address, so
+a line sent as default takes the flag from the others; `replace` naming a sublist the customer does not have is
+refused with INVALID_PARAMETER; an external ID held by another record type of the group is refused with
+DUP_ENTITY, the code NetSuite gives a duplicate external ID.
 """
 
 from __future__ import annotations
@@ -68,7 +84,11 @@ def check_external_id(external_id: str) -> str:
 
 
 def parse_body(body: dict) -> tuple[dict, Any]:
-    """Turn a customer JSON body into column values and the raw `parent` reference (resolved later)."""
+    """Turn a customer JSON body into column values and the raw `parent` reference (resolved later).
+
+    The address book, when sent, is in values["addressbook"] as the lines sent (their `id` only when given):
+    `apply_lines` merges them into the record's lines.
+    """
     if not isinstance(body, dict):
         raise user_error("Invalid content in the request body. The body must be a JSON object.")
     values: dict[str, Any] = {}
@@ -147,32 +167,97 @@ def _address_book(value: Any) -> list[dict]:
             cid = country.get("id") if isinstance(country, dict) else None
             if not isinstance(cid, str) or not re.fullmatch(r"[A-Z]{2}", cid):
                 raise invalid_value(f"{path}.addressBookAddress.country")
-        line = {
-            "id": n,
-            "label": item.get("label"),
-            "defaultBilling": bool(item.get("defaultBilling", False)),
-            "defaultShipping": bool(item.get("defaultShipping", False)),
-            "addressBookAddress": {k: v for k, v in address.items() if v is not None},
-        }
+        line: dict[str, Any] = {k: item[k] for k in ("label", "defaultBilling", "defaultShipping") if k in item}
+        if "addressBookAddress" in item:
+            line["addressBookAddress"] = address
+        if item.get("id") is not None:
+            raw = str(item["id"])
+            if not raw.isdigit():
+                raise invalid_value(f"{path}.id")
+            line["id"] = int(raw)
         lines.append(line)
     return lines
 
 
-def _resolve_parent(store: Store, parent: Any, self_id: int | None) -> int | None:
-    """Turn a parent reference into an existing internal ID, or refuse it with NONEXISTENT_ID."""
-    if parent is None:
+SUBLISTS = frozenset({"addressBook"})
+
+
+def replace_param(value: str | None) -> frozenset[str]:
+    """Read `?replace=` (comma-separated sublist names); refuse a name the customer record has no sublist for."""
+    names = frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+    unknown = names - SUBLISTS
+    if unknown:
+        raise NetSuiteError(
+            400,
+            "INVALID_PARAMETER",
+            f"Invalid 'replace' parameter value: {', '.join(sorted(unknown))} is not a sublist of the customer "
+            f"record (sublists: {', '.join(sorted(SUBLISTS))}).",
+        )
+    return names
+
+
+def _new_line(store: Store, sent: dict) -> dict:
+    address = sent.get("addressBookAddress") or {}
+    return {
+        "id": store.next_value("addressbook_line"),
+        "label": sent.get("label"),
+        "defaultBilling": bool(sent.get("defaultBilling") or False),
+        "defaultShipping": bool(sent.get("defaultShipping") or False),
+        "addressBookAddress": {k: v for k, v in address.items() if v is not None},
+    }
+
+
+def _update_line(line: dict, sent: dict) -> dict:
+    updated = {**line}
+    for key in ("label", "defaultBilling", "defaultShipping"):
+        if key in sent:
+            updated[key] = bool(sent[key] or False) if key != "label" else sent[key]
+    if "addressBookAddress" in sent:
+        # A subrecord is updated like a record: fields sent replace theirs, null clears one, others stay.
+        merged = {**line.get("addressBookAddress", {}), **sent["addressBookAddress"]}
+        updated["addressBookAddress"] = {k: v for k, v in merged.items() if v is not None}
+    return updated
+
+
+def apply_lines(store: Store, current: list[dict], sent: list[dict], *, replace: bool) -> list[dict]:
+    """Merge the lines sent into the record's lines: keyed lines update theirs, the rest are added (see above)."""
+    by_id = {line["id"]: n for n, line in enumerate(current)}
+    result = [] if replace else [dict(line) for line in current]
+    kept: dict[int, int] = {} if replace else dict(by_id)
+    for line in sent:
+        key = line.get("id")
+        if key in by_id:
+            updated = _update_line(current[by_id[key]], line)
+            if key in kept:
+                result[kept[key]] = updated
+            else:
+                kept[key] = len(result)
+                result.append(updated)
+        else:
+            result.append(_new_line(store, line))
+    for flag in ("defaultBilling", "defaultShipping"):
+        chosen = [n for n, line in enumerate(result) if line.get(flag)]
+        for n in chosen[:-1]:
+            result[n][flag] = False
+    return result
+
+
+def customer_ref(store: Store, value: Any, *, field: str, self_id: int | None = None) -> int | None:
+    """Turn a reference to a customer (`{"id"}` or `{"externalId"}`, null clears) into its internal ID, or refuse it
+    with NONEXISTENT_ID."""
+    if value is None:
         return None
-    if not isinstance(parent, dict) or not ({"id", "externalId"} & set(parent)):
-        raise invalid_value("parent")
-    if "id" in parent:
-        raw = str(parent["id"])
+    if not isinstance(value, dict) or not ({"id", "externalId"} & set(value)):
+        raise invalid_value(field)
+    if "id" in value:
+        raw = str(value["id"])
         row = store.get(int(raw)) if raw.isdigit() else None
     else:
-        row = store.get_by_external_id(str(parent["externalId"]))
+        row = store.get_by_external_id(str(value["externalId"]))
     if row is None:
-        raise nonexistent(status=400, path="parent")
+        raise nonexistent(status=400, path=field)
     if self_id is not None and row["id"] == self_id:
-        raise invalid_value("parent")
+        raise invalid_value(field)
     return int(row["id"])
 
 
@@ -201,39 +286,58 @@ def _validate(merged: dict) -> None:
         raise user_error("Phone number should have seven digits or more.", path="phone")
 
 
+def check_external_id_free(store: Store, external_id: str | None, *, record_type: str, self_id: int | None) -> None:
+    """Refuse an external ID another record of the entity group holds (any type: they share external IDs)."""
+    if not external_id:
+        return
+    owner = store.entity_with_external_id(external_id)
+    if owner is not None and owner != (record_type, self_id):
+        raise NetSuiteError(
+            400,
+            "DUP_ENTITY",
+            f"This entity already exists. External ID {external_id} belongs to {owner[0]} {owner[1]}; external IDs "
+            "are unique across customers, contacts, vendors, employees and partners.",
+            path="externalId",
+        )
+
+
 def create(store: Store, body: dict, *, source: str = "rest") -> int:
     """Create a customer, refusing a second one with the same external ID; return its internal ID."""
     values, parent = parse_body(body)
     with store.lock:
-        eid = values.get("externalid")
-        if eid and store.get_by_external_id(eid):
-            raise NetSuiteError(400, "DUP_ENTITY", "This entity already exists.", path="externalId")
+        check_external_id_free(store, values.get("externalid"), record_type="customer", self_id=None)
+        if "addressbook" in values:
+            values["addressbook"] = apply_lines(store, [], values["addressbook"], replace=False)
         if parent is not ...:
-            values["parent"] = _resolve_parent(store, parent, None)
+            values["parent"] = customer_ref(store, parent, field="parent")
         merged = {"isperson": "F", "isinactive": "F", **values}
         _validate(merged)
         return store.insert(merged, source=source)
 
 
-def update(store: Store, customer_id: int, body: dict) -> None:
-    """Update the fields given of an existing customer."""
+def update(store: Store, customer_id: int, body: dict, *, replace: frozenset[str] = frozenset()) -> None:
+    """Update the fields given of an existing customer; `replace` names the sublists the lines sent replace."""
     values, parent = parse_body(body)
     with store.lock:
         current = store.get(customer_id)
         if current is None:
             raise nonexistent()
-        eid = values.get("externalid")
-        if eid and eid != current["externalid"] and store.get_by_external_id(eid):
-            raise NetSuiteError(400, "DUP_ENTITY", "This entity already exists.", path="externalId")
+        check_external_id_free(store, values.get("externalid"), record_type="customer", self_id=customer_id)
+        if "addressbook" in values:
+            values["addressbook"] = apply_lines(
+                store, current["addressbook"], values["addressbook"], replace="addressBook" in replace
+            )
         if parent is not ...:
-            values["parent"] = _resolve_parent(store, parent, customer_id)
+            values["parent"] = customer_ref(store, parent, field="parent", self_id=customer_id)
         if "extra" in values:
             values["extra"] = {**current["extra"], **values["extra"]}
         _validate({**current, **values})
         store.update(customer_id, values)
 
 
-def upsert(store: Store, external_id: str, body: dict, *, source: str = "rest") -> tuple[int, bool]:
+def upsert(
+    store: Store, external_id: str, body: dict, *, source: str = "rest", replace: frozenset[str] = frozenset()
+) -> tuple[int, bool]:
     """Create or update the customer with this external ID; return its internal ID and whether it is new."""
     check_external_id(external_id)
     if not isinstance(body, dict):
@@ -245,19 +349,27 @@ def upsert(store: Store, external_id: str, body: dict, *, source: str = "rest") 
         current = store.get_by_external_id(external_id)
         if current is None:
             return create(store, body, source=source), True
-        update(store, int(current["id"]), body)
+        update(store, int(current["id"]), body, replace=replace)
         return int(current["id"]), False
+
+
+def record_json(row: dict, *, record_type: str, text_fields: dict[str, tuple[str, int]], base_url: str) -> dict:
+    """Start a stored record's JSON as NetSuite renders any record: links, id, externalId, the text fields that have
+    a value."""
+    self_href = f"{base_url}/record/v1/{record_type}/{row['id']}"
+    out: dict[str, Any] = {"links": [{"rel": "self", "href": self_href}], "id": str(row["id"])}
+    if row.get("externalid"):
+        out["externalId"] = row["externalid"]
+    for key, (column, _) in text_fields.items():
+        if row.get(column) not in (None, ""):
+            out[key] = row[column]
+    return out
 
 
 def to_json(row: dict, *, base_url: str = "") -> dict:
     """Render a stored customer as NetSuite's camelCase record JSON, leaving out empty fields as NetSuite does."""
     self_href = f"{base_url}/record/v1/customer/{row['id']}"
-    out: dict[str, Any] = {"links": [{"rel": "self", "href": self_href}], "id": str(row["id"])}
-    if row.get("externalid"):
-        out["externalId"] = row["externalid"]
-    for key, (column, _) in TEXT_FIELDS.items():
-        if row.get(column) not in (None, ""):
-            out[key] = row[column]
+    out = record_json(row, record_type="customer", text_fields=TEXT_FIELDS, base_url=base_url)
     for key, column in BOOL_FIELDS.items():
         out[key] = row.get(column) == "T"
     names = {"subsidiary": SUBSIDIARIES, "terms": TERMS, "priceLevel": PRICE_LEVELS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -29,6 +30,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sandbox: NetSuiteSandbox) -> None:
         self.sandbox = sandbox
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (killed, or gave up) is no error of the sandbox's.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -59,13 +66,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(resp)
 
     def _send(self, resp: Response) -> None:
-        self.send_response(resp.status)
-        for key, value in resp.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(resp.body)))
-        self.end_headers()
-        if resp.body and self.command != "HEAD":
-            self.wfile.write(resp.body)
+        try:
+            self.send_response(resp.status)
+            for key, value in resp.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.end_headers()
+            if resp.body and self.command != "HEAD":
+                self.wfile.write(resp.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client stopped waiting (its timeout was shorter than the work): the request was still done and
+            # counted in flight until then, as NetSuite keeps working on a request its client gave up on.
+            self.close_connection = True
 
     def _lose(self, resp: Response) -> None:
         """Never answer: hold the connection (if asked) past the client's timeout, then close it."""
@@ -242,11 +254,18 @@ class NetSuiteSandbox:
         self.authenticator.reset()
         if data:
             self.store.reset()
+            self.app.jobs.reset()
 
     @property
     def stats(self) -> dict[str, Any]:
-        """Return in_flight, peak_in_flight, total_requests, requests_by_route and responses_by_status."""
-        return self.stats_counter.snapshot()
+        """Return in_flight, peak_in_flight, total_requests, requests_by_route, responses_by_status,
+        async_jobs_created and async_tasks_created (records in all jobs)."""
+        jobs = self.app.jobs
+        return {
+            **self.stats_counter.snapshot(),
+            "async_jobs_created": jobs.created,
+            "async_tasks_created": jobs.tasks_created,
+        }
 
     def reset_stats(self) -> None:
         """Zero the request statistics."""
@@ -270,6 +289,23 @@ class NetSuiteSandbox:
         """Create or update a customer by external ID; return its internal ID."""
         return records.upsert(self.store, external_id, body)[0]
 
+    def contact(self, contact_id: int) -> dict | None:
+        """Return one contact as NetSuite JSON, or None."""
+        from . import contacts
+
+        row = self.store.get_contact(contact_id)
+        return contacts.to_json(row, base_url=self._base_or_blank()) if row else None
+
+    def contacts_of(self, company_id: int) -> list[dict]:
+        """Return the contacts of a company customer."""
+        from . import contacts
+
+        return [contacts.to_json(r, base_url=self._base_or_blank()) for r in self.store.contacts_of(company_id)]
+
+    def add_entity(self, record_type: str, external_id: str) -> int:
+        """Create a vendor, employee or partner holding an external ID (the entity group shares external IDs)."""
+        return self.store.add_other_entity(record_type, external_id)
+
     def customer(self, customer_id: int) -> dict | None:
         """Return one customer as NetSuite JSON, or None."""
         row = self.store.get(customer_id)
@@ -292,6 +328,10 @@ class NetSuiteSandbox:
     def duplicates(self) -> dict[str, dict[str, int]]:
         """Return emails and names held by more than one customer."""
         return self.store.duplicates()
+
+    def set_external_id(self, customer_id: int, external_id: str) -> None:
+        """Give a customer an external ID as another integration may (SOAP, CSV import): any text, no REST rules."""
+        self.store.execute("UPDATE customer SET externalid = ? WHERE id = ?", (external_id, customer_id))
 
     def set_last_modified(self, customer_id: int, when: datetime) -> None:
         """Backdate or forward-date a customer's lastModifiedDate."""

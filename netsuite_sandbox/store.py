@@ -86,7 +86,34 @@ CREATE INDEX IF NOT EXISTS customer_subsidiary_id ON customer (subsidiary, id);
 CREATE INDEX IF NOT EXISTS customer_email ON customer (email);
 CREATE INDEX IF NOT EXISTS customer_shopify ON customer (custentity_hc_shopify_customer_id);
 CREATE TABLE IF NOT EXISTS script_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contact (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entityid TEXT,
+    externalid TEXT UNIQUE,
+    firstname TEXT,
+    lastname TEXT,
+    email TEXT,
+    phone TEXT,
+    title TEXT,
+    company INTEGER,
+    subsidiary INTEGER NOT NULL,
+    isinactive TEXT NOT NULL DEFAULT 'F',
+    datecreated TEXT NOT NULL,
+    lastmodifieddate TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS contact_company ON contact (company);
+-- Vendors, employees and partners exist here only as holders of external IDs (the entity group shares them).
+CREATE TABLE IF NOT EXISTS other_entity (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    externalid TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS sequence (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+# Record types of the entity group: an external ID is unique across all of them (SPEC section 3).
+ENTITY_TYPES = ("customer", "contact", "vendor", "employee", "partner")
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -144,11 +171,71 @@ class Store:
             return self._db.execute(sql, tuple(params)).fetchall()
 
     def reset(self) -> None:
-        """Delete every customer and script state, and restart internal IDs at 1."""
+        """Delete every record and script state, and restart internal IDs at 1."""
         with self.transaction() as db:
-            db.execute("DELETE FROM customer")
-            db.execute("DELETE FROM script_state")
-            db.execute("DELETE FROM sqlite_sequence WHERE name = 'customer'")
+            for table in ("customer", "contact", "other_entity", "script_state", "sequence"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
+            db.execute("DELETE FROM sqlite_sequence")
+
+    def next_value(self, name: str) -> int:
+        """Return the next number of a named sequence (address book line IDs), starting at 1."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO sequence (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
+                (name,),
+            )
+            return int(db.execute("SELECT value FROM sequence WHERE name = ?", (name,)).fetchone()[0])
+
+    # -- the entity group ------------------------------------------------------------------------
+
+    def entity_with_external_id(self, external_id: str) -> tuple[str, int] | None:
+        """Return (record type, internal ID) of the entity holding this external ID, whatever its type."""
+        rows = self.execute(
+            "SELECT 'customer', id FROM customer WHERE externalid = ? UNION ALL "
+            "SELECT 'contact', id FROM contact WHERE externalid = ? UNION ALL "
+            "SELECT type, id FROM other_entity WHERE externalid = ?",
+            (external_id, external_id, external_id),
+        )
+        return (rows[0][0], int(rows[0][1])) if rows else None
+
+    def add_other_entity(self, record_type: str, external_id: str) -> int:
+        """Create a vendor, employee or partner that holds an external ID; return its internal ID."""
+        if record_type not in ENTITY_TYPES[2:]:
+            raise ValueError(f"record_type is one of {', '.join(ENTITY_TYPES[2:])}.")
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO other_entity (type, externalid) VALUES (?, ?)", (record_type, external_id))
+            return int(cur.lastrowid)
+
+    # -- contacts --------------------------------------------------------------------------------
+
+    def get_contact(self, contact_id: int) -> dict | None:
+        """Return one contact row as a dict, or None."""
+        rows = self.execute("SELECT * FROM contact WHERE id = ?", (contact_id,))
+        return _row(rows[0]) if rows else None
+
+    def get_contact_by_external_id(self, external_id: str) -> dict | None:
+        """Return the contact with this external ID, or None."""
+        rows = self.execute("SELECT * FROM contact WHERE externalid = ?", (external_id,))
+        return _row(rows[0]) if rows else None
+
+    def insert_contact(self, values: dict) -> int:
+        """Insert a contact, stamping dates; return its internal ID."""
+        now = to_stored(self.clock())
+        values = _encode({**values, "datecreated": now, "lastmodifieddate": now})
+        cols, marks = ", ".join(values), ", ".join("?" for _ in values)
+        with self.transaction() as db:
+            cur = db.execute(f"INSERT INTO contact ({cols}) VALUES ({marks})", tuple(values.values()))  # noqa: S608
+            return int(cur.lastrowid)
+
+    def update_contact(self, contact_id: int, values: dict) -> None:
+        """Update a contact's columns and stamp lastmodifieddate."""
+        values = _encode({**values, "lastmodifieddate": to_stored(self.clock())})
+        sets = ", ".join(f"{col} = ?" for col in values)
+        self.execute(f"UPDATE contact SET {sets} WHERE id = ?", (*values.values(), contact_id))  # noqa: S608
+
+    def contacts_of(self, company_id: int) -> list[dict]:
+        """Return the contacts of a company, by internal ID."""
+        return [_row(r) for r in self.execute("SELECT * FROM contact WHERE company = ? ORDER BY id", (company_id,))]
 
     # -- customers -------------------------------------------------------------------------------
 
@@ -292,6 +379,7 @@ def _encode(values: dict) -> dict:
 def _row(row: sqlite3.Row) -> dict:
     """Turn a stored row into a dict with the JSON columns decoded."""
     out = dict(row)
-    out["addressbook"] = json.loads(out.get("addressbook") or "[]")
+    if "addressbook" in out:
+        out["addressbook"] = json.loads(out.get("addressbook") or "[]")
     out["extra"] = json.loads(out.get("extra") or "{}")
     return out

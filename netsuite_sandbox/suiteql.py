@@ -289,7 +289,12 @@ def parse(text: str, tz: tzinfo = UTC) -> Query:
 
 
 def render_items(rows: Iterable[Sequence[Any]], columns: list[str], tz: tzinfo = UTC) -> list[dict]:
-    """Render result rows as NetSuite does: strings only, NULLs left out, an empty links list on each."""
+    """Render result rows as NetSuite does: strings only, NULLs left out, an empty links list on each.
+
+    Oracle's "Executing SuiteQL Queries Through REST Web Services" (section_157909186990) gives the request and
+    paging but no page states how NULL columns come back; the sandbox leaves them out of the item (an item has only
+    the columns with a value), so a client must read every column as optional.
+    """
     convert_dates = tz is not UTC
     items = []
     for row in rows:

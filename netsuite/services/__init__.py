@@ -1,8 +1,10 @@
 """Pushing customers to NetSuite over REST, pulling them back, and what the orders endpoint asks.
 
-One module per subdomain: ``push`` (upserts, parents first, bind and log), ``events`` (a saved change
-queues a push), ``pull`` (watermark and keyset pages), ``orders`` (is a customer in NetSuite yet),
-``connection`` (Test connection); ``common`` and ``threads`` hold what they share.
+One module per subdomain: ``push`` (upserts, parents first, bind and log), ``batches`` (bulk loads as
+asynchronous batches), ``claims`` (which worker sends which customer), ``runs`` (the scheduled push: one at a
+time, joined by other workers), ``events`` (a saved change queues a push), ``pull`` (watermark and keyset pages),
+``orders`` (is a customer in NetSuite yet), ``connection`` (Test connection, a connection's failure reported
+once); ``common`` and ``threads`` hold what they share.
 """
 
 from .common import (
@@ -10,9 +12,10 @@ from .common import (
     OPERATION_UPDATE,
     OPERATION_UPSERT,
     PARENT_NOT_IN_NETSUITE,
+    PORTAL_INTERNAL_ERROR,
     client_for,
 )
-from .connection import ConnectionCheck, connection_test
+from .connection import CONNECTION_RECORD_TYPE, ConnectionCheck, connection_test
 from .events import customers_enqueue_push, customers_mark_changed, customers_push_changed
 from .orders import Presence, customer_ensure_in_netsuite, customer_presence
 from .pull import (
@@ -25,15 +28,18 @@ from .pull import (
     pull_query,
     suiteql_timestamp,
 )
-from .push import PushReport, customers_push, customers_push_handler, customers_push_scheduled, rest_refusal
+from .push import PushReport, customers_push, customers_push_handler, rest_refusal
+from .runs import customers_push_scheduled
 from .threads import run_in_threads
 
 __all__ = [
+    "CONNECTION_RECORD_TYPE",
     "CUSTOMER_PULL_FIELDS",
     "OPERATION_PULL",
     "OPERATION_UPDATE",
     "OPERATION_UPSERT",
     "PARENT_NOT_IN_NETSUITE",
+    "PORTAL_INTERNAL_ERROR",
     "PULL_COLUMNS",
     "PULL_OVERLAP",
     "PULL_PAGE_SIZE",

@@ -1,20 +1,32 @@
-"""Pushing customers to NetSuite over REST and pulling them back, as one sync shape per record.
+"""Pushing customers to NetSuite over REST, as one sync shape per record.
 
 Push, per customer: load → skip if nothing to do → validate → map → write (``PUT eid:``, or ``PATCH`` by
 internal ID once linked) → bind the internal ID → log the attempt. Requests run in worker threads, at most
-the connection's concurrency share at once; every database write happens in the calling thread.
+the connection's concurrency share at once; every database write happens in the calling thread. A bulk load
+sends its new customers in asynchronous batches instead (``batches``); their results come back, customer by
+customer, to the same ``_finish_batch`` as single writes' do.
+
+Addresses go with ``?replace=addressBook``: NetSuite appends address lines sent without a line key on every
+update (Oracle: "Updating a Sublist"), so an address book re-sent without it would grow on every push and retry.
+
+An external ID NetSuite holds for a record the portal did not create belongs to whoever set it: a linked
+customer is updated by internal ID, and its external ID is sent only when NetSuite is known to hold none
+(``RemoteCustomer``, written by the pull and by pushes).
+
+NetSuite refusing the login stops the run at once: the customers stay as they were, and the connection, not each
+customer, goes into the Failed Record Queue, once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from itertools import chain
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from customers.dispatch import (
@@ -25,16 +37,18 @@ from customers.dispatch import (
     SECRET_UNREADABLE,
     Refusal,
     SyncResult,
-    sync_refusal,
 )
 from customers.errors import ErrorCode
 from customers.models import (
+    Address,
+    Contact,
     Customer,
     CustomerSync,
     ExternalSystem,
     PartyIdentification,
 )
 from customers.services import (
+    Attempt,
     IdentificationConflict,
     attempt_record,
     attempts_record,
@@ -42,21 +56,30 @@ from customers.services import (
     customer_validate_for_export,
     identification_add,
 )
-from integration_portal.bulk import db_value, insert_rows
+from integration_portal.bulk import db_value, insert_rows, upsert_rows
 from integration_portal.secrets import secrets_unreadable_message
 from jobs.registry import JOBS
-from jobs.services import JobRefused
 
 from .. import selectors
-from ..client import NetSuiteClient, NetSuiteError, WriteResult
+from ..client import AuthError, NetSuiteClient, NetSuiteError, WriteResult
 from ..limiter import slots_for_run
 from ..mapping import (
     MappingError,
     Mappings,
     customer_to_netsuite,
 )
-from ..models import NetSuiteConnection
-from .common import OPERATION_UPDATE, OPERATION_UPSERT, PARENT_NOT_IN_NETSUITE, client_for
+from ..models import NetSuiteConnection, RemoteCustomer
+from .batches import REPLACED_SUBLISTS, BatchSender
+from .claims import Claims, attempted_since
+from .common import (
+    BEING_SENT,
+    OPERATION_UPDATE,
+    OPERATION_UPSERT,
+    PARENT_NOT_IN_NETSUITE,
+    PORTAL_INTERNAL_ERROR,
+    client_for,
+)
+from .connection import connection_failed, connection_recovered
 from .threads import run_in_threads
 
 logger = logging.getLogger(__name__)
@@ -66,7 +89,6 @@ logger = logging.getLogger(__name__)
 FINISH_BATCH = 50
 FINISH_LINGER = 0.1  # seconds to gather results for one transaction (each costs this thread the GIL a while)
 BACKLOG_PER_SLOT = 20
-
 
 NOT_SENT = "Not sent to NetSuite: "
 
@@ -83,9 +105,13 @@ def not_sent(reasons: str) -> str:
 @dataclass
 class _Prepared:
     customer: Customer
-    sync: CustomerSync
+    sync: CustomerSync | None
     internal_id: str
     body: dict
+
+    @property
+    def operation(self) -> str:
+        return OPERATION_UPDATE if self.internal_id else OPERATION_UPSERT
 
 
 @dataclass
@@ -93,6 +119,9 @@ class PushReport:
     """What a push came to: results by customer primary key, in the order they finished."""
 
     results: dict[int, SyncResult] = field(default_factory=dict)
+    # NetSuite refused the connection itself (its login): the run stopped there.
+    stopped: NetSuiteError | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def succeeded(self) -> int:
@@ -100,10 +129,18 @@ class PushReport:
 
     @property
     def failed(self) -> int:
-        return sum(1 for r in self.results.values() if not r.ok)
+        return sum(1 for r in self.results.values() if not r.ok and r.error_code != BEING_SENT)
+
+    def merge(self, other: PushReport) -> None:
+        self.results.update(other.results)
+        self.stopped = self.stopped or other.stopped
+        self.notes += other.notes
 
     def summary(self) -> str:
-        return f"{self.succeeded} customer(s) sent to NetSuite, {self.failed} failed."
+        text = f"{self.succeeded} customer(s) sent to NetSuite, {self.failed} failed."
+        if self.stopped is not None:
+            text += f" Stopped: {self.stopped.message} [{self.stopped.code}]"
+        return " ".join([text, *self.notes])
 
 
 def _with_unbound_parents(*, external_system: ExternalSystem, customer_pks: Iterable[int]) -> tuple[list[int], dict]:
@@ -145,75 +182,173 @@ def _levels(pks: list[int], parents: dict[int, int | None], included: set[int]) 
 
 
 class _Push:
-    """One push run over a set of customers for one connection."""
+    """One push run over a set of customers for one connection.
 
-    def __init__(self, *, connection, trigger, user, progress, client, skip_synced):
+    ``claims``: the worker's claims (the customers given are claimed already; parents it adds are claimed here).
+    ``since``: when the push these customers belong to began: a parent company that failed since then is not
+    tried again (its problem is logged once per push). ``bulk``: send new customers in batches.
+    """
+
+    def __init__(self, *, connection, trigger, user, progress, client, skip_synced, claims, since, bulk):
         self.connection = connection
         self.system = connection.external_system
         self.trigger = trigger
         self.user = user
         self.progress = progress
-        self.client = client
+        self.client: NetSuiteClient | None = client
         self.skip_synced = skip_synced
+        self.claims: Claims | None = claims
+        self.since: datetime | None = since
+        self.bulk = bulk
         self.mappings = Mappings.from_json(connection.mappings)
         self.defaults = connection.defaults or {}
         self.report = PushReport()
         self.internal_ids: dict[int, str] = {}
-        self.requested: set[int] = set()
+        self.remote: dict[int, RemoteCustomer] = {}
+        self.parent_trouble: dict[int, str] = {}
+        self.stopped: NetSuiteError | None = None
+        self._log_buffer: list[Attempt] | None = None
 
-    def run(self, customer_pks: Iterable[int]) -> PushReport:
+    def run(self, customer_pks: Iterable[int], *, resume_batches: bool = False) -> PushReport:
         requested = list(dict.fromkeys(customer_pks))
-        self.requested = set(requested)
         pks, parents = _with_unbound_parents(external_system=self.system, customer_pks=requested)
         self.parents = parents
+        asked = set(requested)
+        self._hold_parents([pk for pk in pks if pk not in asked])
+        pks = [pk for pk in pks if pk not in self.parent_trouble]
         self.internal_ids = selectors.bound_internal_ids(external_system=self.system, customer_pks=list(parents))
+        self.remote = selectors.remote_customers(connection=self.connection, customer_pks=pks)
         if self.progress is not None and len(pks) != len(requested):
             self.progress.set_total((self.progress.run.rows_total or len(requested)) + len(pks) - len(requested))
-        share = self.connection.concurrency_share
         with ExitStack() as slots:
+            if resume_batches:
+                self._ensure_client(slots)
+                for done, forget in BatchSender(self).resume():
+                    self._finish_batch(done, then=forget)
             # Parent companies first: each level starts once the one above it is bound.
             for group in _levels(pks, parents, set(pks)):
+                if self.stopped:
+                    break
                 prepared = self._prepare_all(group)
                 first = next(prepared, None)
                 if first is None:
                     continue
-                if self.client is None:
-                    # Claimed once for the whole run (only when there is something to send): no database
-                    # write per request, so the requests never wait behind this thread's writes.
-                    limiter = slots.enter_context(slots_for_run(connection=self.connection))
-                    self.client = client_for(connection=self.connection, limiter=limiter)
-                outcomes = run_in_threads(
-                    chain([first], prepared), self._write, workers=share, backlog=share * BACKLOG_PER_SLOT,
-                    max_batch=FINISH_BATCH, linger=FINISH_LINGER,
-                )  # fmt: skip
-                for done in outcomes:
-                    self._finish_batch(done)
+                self._ensure_client(slots)
+                items: Iterator[_Prepared] = chain([first], prepared)
+                if self.bulk:
+                    listed = list(items)
+                    new = [item for item in listed if not item.internal_id]
+                    if new:
+                        sender = BatchSender(self)
+                        for done, forget in sender.send(new):
+                            self._finish_batch(done, then=forget)
+                        if sender.left_for_later:
+                            self.note_problem(
+                                f"{sender.left_for_later} batch(es) wait in NetSuite: the next run reads their results."
+                            )
+                    items = iter([item for item in listed if item.internal_id])
+                self._send_each(items)
+        self._report_connection()
         return self.report
 
-    def _finish_batch(self, done: list[tuple]) -> None:
+    def _ensure_client(self, slots: ExitStack) -> None:
+        if self.client is None:
+            # Claimed once for the whole run (only when there is something to send): no database write per
+            # request, so the requests never wait behind this thread's writes.
+            limiter = slots.enter_context(slots_for_run(connection=self.connection))
+            self.client = client_for(connection=self.connection, limiter=limiter)
+
+    def _hold_parents(self, added: list[int]) -> None:
+        """Claim the parent companies this run adds; note those another worker sends, or that failed this push."""
+        if not added:
+            return
+        if self.claims is not None:
+            held = self.claims.claim_given(added)
+            for pk in set(added) - held:
+                self.parent_trouble[pk] = "it is being sent by another push right now"
+        if self.since is not None:
+            failed = attempted_since(connection=self.connection, customer_pks=added, since=self.since)
+            for pk, message in failed.items():
+                self.parent_trouble.setdefault(pk, message.removeprefix(NOT_SENT).rstrip("."))
+
+    def note_problem(self, text: str) -> None:
+        self.report.notes.append(text)
+
+    def _send_each(self, items: Iterator[_Prepared]) -> None:
+        share = self.connection.concurrency_share
+        outcomes = run_in_threads(
+            items, self._write, workers=share, backlog=share * BACKLOG_PER_SLOT, max_batch=FINISH_BATCH,
+            linger=FINISH_LINGER,
+        )  # fmt: skip
+        for done in outcomes:
+            self._finish_batch(done)
+
+    def _report_connection(self) -> None:
+        self.report.stopped = self.stopped
+        if isinstance(self.stopped, AuthError):
+            connection_failed(connection=self.connection, error=self.stopped, trigger=self.trigger, user=self.user)
+        elif self.report.succeeded:
+            connection_recovered(connection=self.connection)
+
+    def _finish_batch(self, done: list[tuple], *, then: Callable[[], None] | None = None) -> None:
         # One transaction for the results that came in meanwhile keeps this thread quick to hand out more
         # work; a crash before it commits only means those customers are sent again, safely (upsert by
         # external ID).
         with transaction.atomic():
-            written = []
-            for item, result, error in done:
-                if error is None:
-                    written.append((item, result.internal_id))
-                else:
-                    self._finish(item, result, error)
-            if not written:
-                return
-            try:
-                with transaction.atomic():
-                    conflicts = self._bind_all(written)
-            except IntegrityError:
-                # Another run bound one of these internal IDs meanwhile: bind one by one to tell which.
-                for item, internal_id in written:
-                    self._finish(item, WriteResult(internal_id=internal_id, location=""), None)
-                return
-            for item, internal_id, owner in conflicts:
-                other = Customer.objects.filter(pk=owner).values_list("customer_id", flat=True).first()
-                self._fail_binding(item, internal_id, f"it belongs to customer {other}")
+            self._finish_all(done)
+            if then is not None:
+                then()
+        if self.claims is not None:
+            self.claims.renew()
+
+    def _finish_all(self, done: list[tuple]) -> None:
+        written = []
+        for item, result, error in done:
+            if item.sync is None:
+                # A customer of a recovered batch deleted (or unlinked from this system) meanwhile: nothing to bind.
+                continue
+            if isinstance(error, AuthError):
+                # The connection cannot log in: nothing about this customer is wrong. Stop sending.
+                self.stopped = self.stopped or error
+                self._record(item.customer, SyncResult(item.customer, ok=False, status="error",
+                                                       message=error.message, error_code=error.code))  # fmt: skip
+            elif error is None:
+                written.append((item, result.internal_id))
+            else:
+                self._finish(item, result, error)
+        if not written:
+            return
+        try:
+            with transaction.atomic():
+                conflicts = self._bind_all(written)
+        except IntegrityError:
+            # Another run bound one of these internal IDs meanwhile: bind one by one to tell which.
+            for item, internal_id in written:
+                self._finish(item, WriteResult(internal_id=internal_id, location=""), None)
+            return
+        for item, internal_id, owner in conflicts:
+            other = Customer.objects.filter(pk=owner).values_list("customer_id", flat=True).first()
+            self._fail_binding(item, internal_id, f"it belongs to customer {other}")
+
+    def _remember(self, written: list[tuple[_Prepared, str]]) -> None:
+        """Record the external ID NetSuite now holds for each written record, where it is known."""
+        rows = []
+        for item, internal_id in written:
+            remote = self.remote.get(item.customer.pk)
+            if "externalId" in item.body:
+                external_id = item.body["externalId"]
+            elif remote is not None:
+                external_id = remote.external_id
+            else:
+                continue  # linked some other way: what NetSuite holds is not known, so it stays unknown
+            rows.append((self.connection.pk, item.customer.pk, internal_id, external_id))
+        upsert_rows(
+            RemoteCustomer,
+            ("connection_id", "customer_id", "internal_id", "external_id"),
+            rows,
+            unique=("connection_id", "customer_id"),
+            update=("internal_id", "external_id"),
+        )
 
     def _bind_all(self, written: list[tuple[_Prepared, str]]) -> list[tuple[_Prepared, str, int]]:
         """Bind and log written customers in a few statements (as ``_finish`` does for one); return the
@@ -240,11 +375,10 @@ class _Push:
         insert_rows(PartyIdentification, ("customer_id", "type", "value", "created_at"), new_idents)
         if not bound:
             return conflicts
+        self._remember(bound)
         attempts_record(
             [
-                self._attempt(
-                    item, ok=True, external_id=internal_id, message=f"In NetSuite as internal ID {internal_id}."
-                )
+                self._attempt(item, ok=True, external_id=internal_id, message=in_netsuite(internal_id))
                 for item, internal_id in bound
             ],
             now=now,
@@ -257,30 +391,45 @@ class _Push:
                 sync.last_error_code = sync.last_error_message = ""
             self.internal_ids[item.customer.pk] = internal_id
             result = SyncResult(item.customer, ok=True, status=CustomerSync.Status.SYNCED, external_id=internal_id)
-            self._record(item.customer, sync, result)
+            self._record(item.customer, result)
         return conflicts
 
     # load → skip → validate → map
     def _prepare_all(self, pks: list[int]) -> Iterator[_Prepared]:
         size = max(1, self.connection.batch_size)
         for start in range(0, len(pks), size):
+            if self.stopped:
+                return
             chunk = pks[start : start + size]
-            customers = Customer.objects.filter(pk__in=chunk).prefetch_related(
-                "addresses",
-                "contacts",
-                Prefetch("syncs", queryset=CustomerSync.objects.filter(external_system=self.system)),
-            )
-            by_pk = {c.pk: c for c in customers}
-            for pk in chunk:
-                customer = by_pk.get(pk)
-                if customer is not None:
-                    prepared = self._prepare(customer)
-                    if prepared is not None:
-                        yield prepared
+            # Four plain queries a chunk (prefetch_related costs more than the rest of preparing a customer), and
+            # the chunk's failures written in one transaction.
+            by_pk = {c.pk: c for c in Customer.objects.filter(pk__in=chunk)}
+            addresses: dict[int, list[Address]] = {pk: [] for pk in chunk}
+            for address in Address.objects.filter(customer_id__in=chunk).order_by("id"):
+                addresses[address.customer_id].append(address)
+            contacts: dict[int, list[Contact]] = {pk: [] for pk in chunk}
+            for contact in Contact.objects.filter(customer_id__in=chunk).order_by("id"):
+                contacts[contact.customer_id].append(contact)
+            syncs = {
+                s.customer_id: s
+                for s in CustomerSync.objects.filter(customer_id__in=chunk, external_system=self.system)
+            }
+            with transaction.atomic():
+                self._log_buffer = []
+                try:
+                    prepared = [
+                        self._prepare(by_pk[pk], addresses[pk], contacts[pk], syncs.get(pk))
+                        for pk in chunk
+                        if pk in by_pk
+                    ]
+                    attempts_record(self._log_buffer)
+                finally:
+                    self._log_buffer = None
+            yield from (item for item in prepared if item is not None)
 
-    def _prepare(self, customer: Customer) -> _Prepared | None:
-        syncs = list(customer.syncs.all())
-        sync = syncs[0] if syncs else None
+    def _prepare(
+        self, customer: Customer, addresses: list[Address], contacts: list[Contact], sync: CustomerSync | None
+    ) -> _Prepared | None:
         internal_id = self.internal_ids.get(customer.pk, "")
         if (
             self.skip_synced
@@ -290,9 +439,11 @@ class _Push:
             and sync.last_synced_at
             and customer.modified_at <= sync.last_synced_at
         ):
-            self._record(customer, sync, SyncResult(customer, ok=True, status=sync.status, external_id=internal_id))
+            self._record(customer, SyncResult(customer, ok=True, status=sync.status, external_id=internal_id))
             return None
-        problems = customer_validate_for_export(customer=customer, external_system=self.system)
+        problems = customer_validate_for_export(
+            customer=customer, external_system=self.system, addresses=addresses, syncs=[sync] if sync else []
+        )
         if problems:
             # The first problem names the failure (one code for one problem, whichever connector meets it).
             return self._fail(customer, sync, problems[0].code, not_sent("; ".join(p.message for p in problems)))
@@ -300,59 +451,93 @@ class _Push:
         if customer.parent_id:
             parent_id = self.internal_ids.get(customer.parent_id, "")
             if not parent_id:
-                parent = Customer.objects.filter(pk=customer.parent_id).values_list("customer_id", flat=True).first()
-                reason = self.report.results.get(customer.parent_id)
-                why = f" ({reason.message.removeprefix(NOT_SENT).rstrip('.')})" if reason and reason.message else ""
-                return self._fail(
-                    customer,
-                    sync,
-                    PARENT_NOT_IN_NETSUITE,
-                    not_sent(
-                        f"its parent company {parent} is not in NetSuite yet and could not be sent{why}. "
-                        "Fix the parent company, then resync both"
-                    ),
-                )
+                return self._parent_missing(customer, sync)
         try:
             body = customer_to_netsuite(
                 customer,
-                list(customer.addresses.all()),
-                list(customer.contacts.all()),
+                addresses,
+                contacts,
                 self.mappings,
                 self.defaults,
                 parent_internal_id=parent_id or None,
             )
         except MappingError as exc:
             return self._fail(customer, sync, MappingError.code, not_sent(str(exc)))
+        remote = self.remote.get(customer.pk)
+        if internal_id and (remote is None or remote.external_id):
+            # Linked by internal ID: NetSuite's external ID is someone else's (or unknown), and stays as it is.
+            body.pop("externalId", None)
         return _Prepared(customer=customer, sync=sync, internal_id=internal_id, body=body)
+
+    def _parent_missing(self, customer: Customer, sync: CustomerSync | None) -> None:
+        parent = Customer.objects.filter(pk=customer.parent_id).values_list("customer_id", flat=True).first()
+        trouble = self.parent_trouble.get(customer.parent_id)
+        if trouble == "it is being sent by another push right now":
+            # Not this customer's problem: it waits for the next run, with its parent bound by then.
+            message = f"Not sent yet: its parent company {parent} is being sent by another push right now."
+            self._record(customer, SyncResult(customer, ok=False, status="pending", message=message,
+                                              error_code=BEING_SENT))  # fmt: skip
+            return None
+        reason = self.report.results.get(customer.parent_id)
+        why = trouble or (reason.message.removeprefix(NOT_SENT).rstrip(".") if reason and reason.message else "")
+        return self._fail(
+            customer,
+            sync,
+            PARENT_NOT_IN_NETSUITE,
+            not_sent(
+                f"its parent company {parent} is not in NetSuite yet and could not be sent"
+                + (f" ({why})" if why else "")
+                + ". Fix the parent company, then resync both"
+            ),
+        )
+
+    def recovered_items(self, customer_pks: list[int], bodies: list[dict]) -> list[_Prepared]:
+        """Rebuild the items of a batch an earlier run sent, to record its results."""
+        customers = {c.pk: c for c in Customer.objects.filter(pk__in=customer_pks)}
+        syncs = {
+            s.customer_id: s
+            for s in CustomerSync.objects.filter(customer_id__in=customer_pks, external_system=self.system)
+        }
+        items = []
+        for pk, body in zip(customer_pks, bodies, strict=True):
+            customer = customers.get(pk) or Customer(pk=pk, customer_id=str(body.get("externalId", pk)))
+            items.append(_Prepared(customer=customer, sync=syncs.get(pk), internal_id="", body=body))
+        return items
 
     # write (in a worker thread: HTTP only, no database)
     def _write(self, item: _Prepared) -> WriteResult:
-        if item.internal_id:
-            return self.client.update_customer(item.internal_id, item.body)
-        return self.client.upsert_customer(item.customer.customer_id, item.body)
+        if self.stopped:
+            # The login failed meanwhile: the customers handed out already are not sent either.
+            raise self.stopped
+        try:
+            if item.internal_id:
+                return self.client.update_customer(item.internal_id, item.body, replace=REPLACED_SUBLISTS)
+            return self.client.upsert_customer(item.customer.customer_id, item.body, replace=REPLACED_SUBLISTS)
+        except AuthError as exc:
+            self.stopped = self.stopped or exc
+            raise
 
     # bind → log
     def _finish(self, item: _Prepared, result: WriteResult | None, error: BaseException | None) -> None:
         customer, sync = item.customer, item.sync
-        operation = OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT
         if error is not None:
             if isinstance(error, NetSuiteError):
                 code, message = error.code, error.message
             else:
                 logger.exception("Unexpected error pushing customer %s", customer.customer_id, exc_info=error)
-                code = ErrorCode.PORTAL_INTERNAL_ERROR
-                message = f"An error inside the portal ({type(error).__name__}: {error})."
-            self._fail(customer, sync, code, f"NetSuite push failed: {message}", operation=operation)
+                code = PORTAL_INTERNAL_ERROR
+                message = (
+                    f"The portal failed while sending the customer ({type(error).__name__}: {error}); nothing is "
+                    "known to be wrong with the customer."
+                )
+            self._fail(customer, sync, code, f"NetSuite push failed: {message}", operation=item.operation)
             return
         internal_id = result.internal_id
         try:
             with transaction.atomic():
                 identification_add(customer=customer, type=self.system.identification_type, value=internal_id)
-                attempt_record(
-                    self._attempt(
-                        item, ok=True, external_id=internal_id, message=f"In NetSuite as internal ID {internal_id}."
-                    )
-                )
+                self._remember([(item, internal_id)])
+                attempt_record(self._attempt(item, ok=True, external_id=internal_id, message=in_netsuite(internal_id)))
         except (IdentificationConflict, IntegrityError) as exc:
             self._fail_binding(item, internal_id, str(exc))
             return
@@ -360,14 +545,13 @@ class _Push:
         if sync is not None:
             sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
         self._record(
-            customer, sync, SyncResult(customer, ok=True, status=CustomerSync.Status.SYNCED, external_id=internal_id)
+            customer, SyncResult(customer, ok=True, status=CustomerSync.Status.SYNCED, external_id=internal_id)
         )
 
-    def _attempt(self, item: _Prepared, *, ok: bool, external_id: str = "", message: str = "", code: str = ""):
-        operation = OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT
+    def _attempt(self, item: _Prepared, *, ok: bool, external_id: str = "", message: str = "") -> Attempt:
         return customer_attempt(
-            item.customer, self.system, ok=ok, trigger=self.trigger, operation=operation, code=code,
-            message=message, external_id=external_id, user=self.user,
+            item.customer, self.system, ok=ok, trigger=self.trigger, operation=item.operation, message=message,
+            external_id=external_id, user=self.user,
         )  # fmt: skip
 
     def _fail_binding(self, item: _Prepared, internal_id: str, reason: str) -> None:
@@ -375,29 +559,31 @@ class _Push:
             f"NetSuite answered with internal ID {internal_id}, but it is already linked to another customer "
             f"({reason}). Check for a duplicate customer in the portal and merge or unlink it."
         )
-        operation = OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT
-        self._fail(item.customer, item.sync, ErrorCode.BINDING_CONFLICT, message, operation=operation)
+        self._fail(item.customer, item.sync, ErrorCode.BINDING_CONFLICT, message, operation=item.operation)
 
     def _fail(self, customer, sync, code, message, *, operation=OPERATION_UPSERT) -> None:
         attempt = customer_attempt(
             customer, self.system, ok=False, trigger=self.trigger, operation=operation, code=code, message=message,
             user=self.user,
         )  # fmt: skip
-        # A customer without a sync row with this system (a parent sent first) gets none from a failure.
-        attempt_record(attempt if sync is not None else replace(attempt, sync_status=None))
-        if sync is not None:
+        if sync is None:
+            # A customer without a sync row with this system (a parent sent first) gets none from a failure.
+            attempt = replace(attempt, sync_status=None)
+        else:
             sync.status, sync.last_error_code, sync.last_error_message = CustomerSync.Status.ERROR, code, message
+        if self._log_buffer is not None:
+            self._log_buffer.append(attempt)  # written with the rest of the chunk's (see _prepare_all)
+        else:
+            attempt_record(attempt)
         self._record(
-            customer,
-            sync,
-            SyncResult(customer, ok=False, status=CustomerSync.Status.ERROR, message=message, error_code=code),
+            customer, SyncResult(customer, ok=False, status=CustomerSync.Status.ERROR, message=message, error_code=code)
         )
         return None
 
-    def _record(self, customer, sync, result: SyncResult) -> None:
+    def _record(self, customer: Customer, result: SyncResult) -> None:
         self.report.results[customer.pk] = result
         if self.progress is not None:
-            self.progress.advance(1, failed=0 if result.ok else 1)
+            self.progress.advance(1, failed=0 if result.ok or result.error_code == BEING_SENT else 1)
 
 
 def customers_push(
@@ -409,12 +595,35 @@ def customers_push(
     progress=None,
     client: NetSuiteClient | None = None,
     skip_synced: bool = False,
+    claims: Claims | None = None,
+    since: datetime | None = None,
+    bulk: bool = False,
+    resume_batches: bool = False,
 ) -> PushReport:
-    """Send customers to NetSuite (parent companies not yet there first); bind and log each one."""
-    push = _Push(
-        connection=connection, trigger=trigger, user=user, progress=progress, client=client, skip_synced=skip_synced
-    )
-    return push.run(customer_pks)
+    """Send customers to NetSuite (parent companies not yet there first); bind and log each one.
+
+    Without ``claims`` the customers are claimed here, and those another worker is sending are left to it.
+    """
+    pks = list(dict.fromkeys(customer_pks))
+    own = claims is None
+    if own:
+        claims = Claims(connection=connection)
+        held = claims.claim_given(pks)
+    else:
+        held = set(pks)
+    try:
+        push = _Push(
+            connection=connection, trigger=trigger, user=user, progress=progress, client=client,
+            skip_synced=skip_synced, claims=claims, since=since, bulk=bulk,
+        )  # fmt: skip
+        busy_message = "Not sent now: another push is sending it (or its batch awaits NetSuite's results)."
+        for customer in Customer.objects.filter(pk__in=[pk for pk in pks if pk not in held]):
+            result = SyncResult(customer, ok=False, status="pending", message=busy_message, error_code=BEING_SENT)
+            push._record(customer, result)
+        return push.run([pk for pk in pks if pk in held], resume_batches=resume_batches)
+    finally:
+        if own:
+            claims.release()
 
 
 def rest_refusal(external_system: ExternalSystem) -> Refusal | None:
@@ -449,20 +658,6 @@ def rest_refusal(external_system: ExternalSystem) -> Refusal | None:
             "run manage.py pull_customers) and let it finish.",
         )
     return None
-
-
-def customers_push_scheduled(*, connection: NetSuiteConnection, trigger: str, user=None, progress=None) -> PushReport:
-    """Send the pending and changed customers of the connection; refuse as every way of sending does."""
-    refusal = sync_refusal(external_system=connection.external_system)
-    if refusal is not None:
-        raise JobRefused(refusal.message)
-    pks = selectors.customer_pks_due_for_push(external_system=connection.external_system)
-    if progress is not None:
-        progress.set_total(len(pks))
-    report = customers_push(connection=connection, customer_pks=pks, trigger=trigger, user=user, progress=progress)
-    if progress is not None:
-        progress.note(report.summary())
-    return report
 
 
 def customers_push_handler(*, customers, external_system: ExternalSystem, trigger: str, user=None) -> list[SyncResult]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import hashlib
 import logging
 import os
@@ -20,18 +19,17 @@ import posixpath
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any, Protocol
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from customers.errors import ErrorCode
 from customers.models import SyncLog
 from customers.services import Attempt, attempt_record, attempts_record
-from jobs.services import JobProgress, JobRefused
+from jobs.locks import job_lock_or_refuse
+from jobs.services import JobProgress
 
 from ..formats import CsvLayout, CsvReader, FileFormatError, Row, RowFailure
 from ..models import Feed, FeedFile
@@ -40,8 +38,6 @@ from ..transport import RemoteFile, Transport, TransportError, transport_for
 logger = logging.getLogger(__name__)
 
 SPOOL_CHUNK = 1 << 20
-# Keys of the PostgreSQL advisory locks this app takes: (namespace, feed id).
-ADVISORY_NAMESPACE = 7301
 
 
 @dataclass
@@ -112,31 +108,8 @@ class ImportSummary:
 @contextlib.contextmanager
 def feed_lock(feed: Feed) -> Iterator[None]:
     """Hold the feed for this run, so two runs never read the same file; a dead run's lock goes with it."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, feed.pk])
-            if not cursor.fetchone()[0]:
-                raise JobRefused(_busy_message(feed))
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, feed.pk])
-        return
-    # Without advisory locks (SQLite: one machine) a lock file does the same; the OS drops it on exit.
-    folder = Path(settings.VAR_DIR) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = connection.settings_dict.get("NAME") or "db"
-    digest = hashlib.sha256(str(name).encode()).hexdigest()[:12]
-    with open(folder / f"feed-{digest}-{feed.pk}.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JobRefused(_busy_message(feed)) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with job_lock_or_refuse("feed", feed.pk, busy_message=_busy_message(feed)):
+        yield
 
 
 def _busy_message(feed: Feed) -> str:

@@ -93,13 +93,15 @@ def make_pending(demo: DemoPortal) -> int:
     valid customers wait for the next push."""
     code = (
         "from customers.models import CustomerSync, ExternalSystem; from customers.services import "
-        "customer_request_resync; from netsuite.models import RequestSlot; "
+        "customer_request_resync; from netsuite.models import PushClaim, RequestSlot; "
         "system = ExternalSystem.objects.get(code='netsuite'); "
         "syncs = CustomerSync.objects.filter(external_system=system, status='synced').select_related('customer'); "
         "[customer_request_resync(customer=s.customer, external_system=system) for s in syncs]; "
         # What lease expiry does a minute after a killed worker: its NetSuite request slots are free again.
         "RequestSlot.objects.update(holder='', expires_at=None); "
-        "print(CustomerSync.objects.filter(external_system=system, status='pending', customer__is_valid=True).count())"
+        # And what claim expiry does (NETSUITE_CLAIM_SECONDS): the killed worker's customers may be sent again.
+        "PushClaim.objects.filter(expires_at__isnull=False).delete(); "
+        "print(CustomerSync.objects.filter(external_system=system, status='pending', is_ready=True).count())"
     )
     return int(demo.manage("shell", "-c", code).split()[-1])
 

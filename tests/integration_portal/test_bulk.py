@@ -1,10 +1,12 @@
 """Bulk inserts: plain rows go in with the models' defaults, and nothing is silently shared between rows."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Customer, PartyIdentification
-from integration_portal.bulk import db_datetime, insert_rows, select_in
+from integration_portal.bulk import db_datetime, insert_rows, select_in, update_rows, upsert_rows
+from netsuite.models import NetSuiteConnection, RemoteCustomer
 
 
 @pytest.mark.django_db
@@ -54,3 +56,31 @@ def test_select_in_takes_numbers_and_extra_parameters(make_customer):
         ["Ada"],
     )
     assert sorted(r[0] for r in found) == sorted([a.pk, b.pk])
+
+
+@pytest.mark.django_db
+def test_a_unique_violation_in_a_bulk_insert_is_djangos_integrity_error(make_customer):
+    customer = make_customer()
+    PartyIdentification.objects.create(customer=customer, type="NETSUITE_CUSTOMER_ID", value="77")
+    row = (customer.pk, "NETSUITE_CUSTOMER_ID", "77", timezone.now())
+    # PostgreSQL copies through the raw psycopg cursor: its UniqueViolation must still reach callers as Django's.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(PartyIdentification, ("customer_id", "type", "value", "created_at"), [row])
+
+
+@pytest.mark.django_db
+def test_update_and_upsert_rows_write_many_rows_in_few_statements(make_customer):
+    customers = [make_customer() for _ in range(3)]
+    update_rows(Customer, ["email"], [(c.pk, f"u{c.pk}@example.com") for c in customers])
+    assert sorted(Customer.objects.values_list("email", flat=True)) == sorted(f"u{c.pk}@example.com" for c in customers)
+
+    system = customers[0].syncs.get().external_system
+    conn = NetSuiteConnection.objects.create(external_system=system, account_id="1")
+    columns = ("connection_id", "customer_id", "internal_id", "external_id")
+    upsert_rows(RemoteCustomer, columns, [(conn.pk, c.pk, "1", "A") for c in customers],
+                unique=("connection_id", "customer_id"), update=("internal_id",))  # fmt: skip
+    upsert_rows(RemoteCustomer, columns, [(conn.pk, customers[0].pk, "2", "B")],
+                unique=("connection_id", "customer_id"), update=("internal_id",))  # fmt: skip
+    first = RemoteCustomer.objects.get(customer=customers[0])
+    assert (first.internal_id, first.external_id) == ("2", "A")
+    assert RemoteCustomer.objects.count() == 3

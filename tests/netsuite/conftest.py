@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 import pytest
 
 from customers.models import ExternalSystem
@@ -30,3 +34,33 @@ def connection(netsuite_system: ExternalSystem, netsuite_sandbox: NetSuiteSandbo
     return sandbox_connection(
         netsuite_system, netsuite_sandbox, concurrency_share=5, mappings=SANDBOX_MAPPINGS, defaults={"subsidiary": "1"}
     )
+
+
+def peak_of_runs(open_run: Callable[[], object], *, runs: int, requests: int = 3) -> int:
+    """Run ``runs`` threads, each a run of its own (``open_run()``, a LeasedSlots) sending ``requests`` requests of
+    10 ms, as separate worker processes would; return the most requests ever in flight at once."""
+    in_flight, peak, lock = 0, 0, threading.Lock()
+
+    def work() -> None:
+        nonlocal in_flight, peak
+        from django.db import connections
+
+        try:
+            with open_run() as run:
+                for _ in range(requests):
+                    with run.slot():
+                        with lock:
+                            in_flight += 1
+                            peak = max(peak, in_flight)
+                        time.sleep(0.01)
+                        with lock:
+                            in_flight -= 1
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return peak

@@ -1,4 +1,4 @@
-"""The concurrency share counted in the database, across processes (lease rows claimed by one UPDATE)."""
+"""The concurrency share counted across processes: slot rows claimed by one UPDATE, leased by runs."""
 
 from __future__ import annotations
 
@@ -7,55 +7,49 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from netsuite.limiter import (
-    DatabaseLimiter,
+    DatabaseSlots,
     LeasedSlots,
     ProcessLimiter,
     SlotWaitTimeout,
     database_is_process_private,
-    limiter_for,
+    slots_for_run,
 )
 from netsuite.models import RequestSlot
 
+from .conftest import peak_of_runs
+
 
 def test_slots_are_handed_out_up_to_the_share_only(connection):
-    limiter = DatabaseLimiter(connection_id=connection.pk, share=2, lease_seconds=60)
-    first, second = limiter.try_acquire(), limiter.try_acquire()
+    store = DatabaseSlots(connection_id=connection.pk, share=2, lease_seconds=60)
+    first, second = store.try_acquire(), store.try_acquire()
     assert first and second and first[0] != second[0]
-    assert limiter.try_acquire() is None
-    limiter.release(*first)
-    third = limiter.try_acquire()
+    assert store.try_acquire() is None
+    store.release(*first)
+    third = store.try_acquire()
     assert third is not None and third[0] == first[0]
 
 
 def test_a_release_by_someone_else_is_ignored(connection):
-    limiter = DatabaseLimiter(connection_id=connection.pk, share=1, lease_seconds=60)
-    pk, _token = limiter.try_acquire()
-    limiter.release(pk, "not-the-holder")
-    assert limiter.try_acquire() is None
+    store = DatabaseSlots(connection_id=connection.pk, share=1, lease_seconds=60)
+    pk, _token = store.try_acquire()
+    store.release(pk, "not-the-holder")
+    assert store.try_acquire() is None
 
 
 def test_a_lease_left_by_a_dead_process_expires(connection):
-    limiter = DatabaseLimiter(connection_id=connection.pk, share=1, lease_seconds=60)
-    assert limiter.try_acquire() is not None
+    store = DatabaseSlots(connection_id=connection.pk, share=1, lease_seconds=60)
+    assert store.try_acquire() is not None
     RequestSlot.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert limiter.try_acquire() is not None
-
-
-def test_waiting_gives_up_with_a_clear_message(connection):
-    limiter = DatabaseLimiter(connection_id=connection.pk, share=1, lease_seconds=60, max_wait_seconds=0.05)
-    limiter.try_acquire()
-    with pytest.raises(SlotWaitTimeout, match="concurrency share"):
-        limiter.acquire()
+    assert store.try_acquire() is not None
 
 
 def test_a_smaller_share_leaves_the_upper_slots_unused(connection):
-    big = DatabaseLimiter(connection_id=connection.pk, share=4, lease_seconds=60)
+    big = DatabaseSlots(connection_id=connection.pk, share=4, lease_seconds=60)
     claims = {RequestSlot.objects.get(pk=pk).number: (pk, token) for pk, token in [big.try_acquire() for _ in range(4)]}
-    small = DatabaseLimiter(connection_id=connection.pk, share=1, lease_seconds=60)
+    small = DatabaseSlots(connection_id=connection.pk, share=1, lease_seconds=60)
     big.release(*claims[3])
     assert small.try_acquire() is None
     big.release(*claims[0])
@@ -64,43 +58,10 @@ def test_a_smaller_share_leaves_the_upper_slots_unused(connection):
 
 def test_in_memory_test_database_uses_the_process_limiter(connection, settings):
     settings.REDIS_URL = ""
-    expected = ProcessLimiter if database_is_process_private() else DatabaseLimiter
-    assert isinstance(limiter_for(connection=connection), expected)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_threads_never_hold_more_slots_than_the_share(connection):
-    from django.db import connection as db
-
-    if db.vendor == "sqlite":
-        pytest.skip("shared-cache in-memory SQLite has table locks; runs on PostgreSQL and in the benchmark")
-    share = 3
-    in_flight, peak, lock = 0, 0, threading.Lock()
-
-    def work() -> None:
-        nonlocal in_flight, peak
-        # A limiter per thread, as separate processes would have: only the database is shared.
-        limiter = DatabaseLimiter(connection_id=connection.pk, share=share, lease_seconds=60)
-        limiter._semaphore = threading.BoundedSemaphore(100)
-        try:
-            for _ in range(5):
-                with limiter.slot():
-                    with lock:
-                        in_flight += 1
-                        peak = max(peak, in_flight)
-                    time.sleep(0.01)
-                    with lock:
-                        in_flight -= 1
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert peak <= share
-    assert RequestSlot.objects.exclude(holder="").count() == 0
+    if not database_is_process_private():
+        pytest.skip("a database other processes can reach needs shared leases")
+    with slots_for_run(connection=connection) as limiter:
+        assert isinstance(limiter, ProcessLimiter)
 
 
 def _needs_shared_database() -> None:
@@ -110,14 +71,30 @@ def _needs_shared_database() -> None:
         pytest.skip("shared-cache in-memory SQLite has table locks; runs on PostgreSQL and in the benchmark")
 
 
+def leased(connection, *, share: int, wanted: int, **kwargs) -> LeasedSlots:
+    store = DatabaseSlots(
+        connection_id=connection.pk, share=share, lease_seconds=60, max_wait_seconds=kwargs.pop("max_wait", 600)
+    )
+    return LeasedSlots(store=store, wanted=wanted, lease_seconds=60, request_seconds=5, **kwargs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runs_in_threads_never_hold_more_slots_than_the_share(connection):
+    _needs_shared_database()
+    share = 3
+    # A run per thread, as separate processes would have: only the database is shared.
+    assert peak_of_runs(lambda: leased(connection, share=share, wanted=share), runs=6) <= share
+    assert RequestSlot.objects.exclude(holder="").count() == 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_run_holds_its_slots_until_it_closes_and_another_run_gets_the_rest(connection):
     _needs_shared_database()
-    first = LeasedSlots(connection_id=connection.pk, share=3, wanted=2, lease_seconds=60, request_seconds=5).open()
+    first = leased(connection, share=3, wanted=2).open()
     try:
         assert first.held == 2
         assert RequestSlot.objects.filter(holder=first.token).count() == 2
-        second = LeasedSlots(connection_id=connection.pk, share=3, wanted=3, lease_seconds=60, request_seconds=5)
+        second = leased(connection, share=3, wanted=3)
         with second:
             assert second.held == 1  # only one left; it grows once the first run gives its slots back
             with second.slot():
@@ -130,18 +107,38 @@ def test_a_run_holds_its_slots_until_it_closes_and_another_run_gets_the_rest(con
 @pytest.mark.django_db(transaction=True)
 def test_a_run_waits_for_a_slot_and_gives_up_clearly(connection):
     _needs_shared_database()
-    with LeasedSlots(connection_id=connection.pk, share=1, wanted=1, lease_seconds=60, request_seconds=5):
-        waiting = LeasedSlots(
-            connection_id=connection.pk, share=1, wanted=1, lease_seconds=60, request_seconds=5, max_wait_seconds=0.1
-        )
-        with pytest.raises(SlotWaitTimeout, match="concurrency share"):
-            waiting.open()
+    with leased(connection, share=1, wanted=1), pytest.raises(SlotWaitTimeout, match="concurrency share"):
+        leased(connection, share=1, wanted=1, max_wait=0.1).open()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_stops_waiting_when_told_there_is_nothing_left_to_do(connection):
+    _needs_shared_database()
+    with leased(connection, share=1, wanted=1):
+        started = time.monotonic()
+        with leased(connection, share=1, wanted=1, keep_waiting=lambda: False) as waiting:
+            assert waiting.held == 0
+        assert time.monotonic() - started < 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_waits_for_a_request_netsuite_is_still_running(connection):
+    _needs_shared_database()
+    slots = leased(connection, share=1, wanted=1).open()
+    slot = slots.slot()
+    slot.__enter__()  # a request the run stopped waiting for, its answer still to come
+    released = threading.Timer(0.3, slot.__exit__, args=(None, None, None))
+    released.start()
+    started = time.monotonic()
+    slots.close()
+    assert time.monotonic() - started >= 0.25
+    assert RequestSlot.objects.exclude(holder="").count() == 0
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_lost_lease_shrinks_the_run(connection):
     _needs_shared_database()
-    with LeasedSlots(connection_id=connection.pk, share=2, wanted=2, lease_seconds=60, request_seconds=5) as slots:
+    with leased(connection, share=2, wanted=2) as slots:
         # As if the lease had expired and another process had taken one slot.
         taken = RequestSlot.objects.filter(holder=slots.token).first()
         RequestSlot.objects.filter(pk=taken.pk).update(holder="someone-else")

@@ -230,9 +230,9 @@ def test_a_disabled_sync_stays_disabled_and_leaves_the_customer_unlinked(connect
 def test_matches_are_found_in_parts_when_the_database_takes_few_parameters(
     connection, make_customer, netsuite_sandbox, monkeypatch
 ):
-    from netsuite.services import pull as pull_module
+    from netsuite.services.pull import match
 
-    monkeypatch.setattr(pull_module, "_max_query_params", lambda: 40)  # parts of 8 rows
+    monkeypatch.setattr(match, "max_query_params", lambda: 40)  # parts of 8 rows
     netsuite_sandbox.seed_customers(30, start=LONG_AGO, external_id_prefix="P")
     for n in (3, 12, 29):
         customer = make_customer(customer_id=f"P{n}")

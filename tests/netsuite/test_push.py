@@ -58,17 +58,45 @@ def test_second_push_updates_the_linked_record_by_internal_id(connection, make_c
     assert SyncLog.objects.filter(customer=customer, operation="rest update", outcome="success").count() == 1
 
 
-def test_customer_linked_by_a_pull_without_external_id_gets_it_not_a_duplicate(
-    connection, make_customer, netsuite_sandbox
-):
+def test_customer_pulled_without_external_id_gets_the_portal_id_not_a_duplicate(connection, netsuite_sandbox):
     internal_id = netsuite_sandbox.create_customer(
         {"isPerson": True, "firstName": "Ada", "lastName": "Old", "subsidiary": {"id": "1"}}
     )
-    customer = make_customer()
-    PartyIdentification.objects.create(customer=customer, type="NETSUITE_CUSTOMER_ID", value=str(internal_id))
+    services.customers_pull(connection=connection, full=True)
+    customer = Customer.objects.get()
+    complete_for_push(customer)
     push(connection, customer)
     assert netsuite_sandbox.count_customers() == 1
     assert netsuite_sandbox.customer(internal_id)["externalId"] == customer.customer_id
+
+
+def test_customer_linked_by_hand_is_updated_by_internal_id_and_its_external_id_left_alone(
+    connection, make_customer, netsuite_sandbox
+):
+    internal_id = netsuite_sandbox.create_customer(
+        {
+            "externalId": "OTHER-SYSTEM-7",
+            "isPerson": True,
+            "firstName": "Ada",
+            "lastName": "Old",
+            "subsidiary": {"id": "1"},
+        }
+    )
+    customer = make_customer()
+    PartyIdentification.objects.create(customer=customer, type="NETSUITE_CUSTOMER_ID", value=str(internal_id))
+    assert push(connection, customer).results[customer.pk].ok
+    record = netsuite_sandbox.customer(internal_id)
+    assert (record["externalId"], record["lastName"]) == ("OTHER-SYSTEM-7", customer.last_name)
+    assert netsuite_sandbox.count_customers() == 1
+
+
+def complete_for_push(customer: Customer) -> None:
+    """Give a pulled customer what export validation asks for (NetSuite's pull brings no address or terms)."""
+    Customer.objects.filter(pk=customer.pk).update(payment_term="Net 30", price_level="Base Price")
+    Address.objects.create(
+        customer=customer, label="Home", line1="1 Main St", city="Springfield", state="IL", zip="62701", country="US"
+    )
+    customer.refresh_from_db()
 
 
 @pytest.mark.parametrize("mode", ["drop", "hold"])
@@ -343,3 +371,43 @@ def test_scheduled_push_sets_its_total_before_sending(connection, make_customer,
         make_customer()
     tasks.push_customers()
     assert [total for _job, total, _done in totals_seen] == [3, 3, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_started_while_another_runs_joins_it_and_sends_nothing_twice(
+    connection, make_customer, netsuite_sandbox
+):
+    from jobs.locks import job_lock
+    from netsuite.services.runs import PUSH_LOCK
+
+    customers = [make_customer() for _ in range(4)]
+    started = timezone.now()
+    NetSuiteConnection.objects.filter(pk=connection.pk).update(push_started_at=started)
+    # Another worker holds the push of this connection, and has met the first customer's problem already.
+    CustomerSync.objects.filter(customer=customers[0]).update(
+        status="error", last_error_code="TIMEOUT", last_attempt_at=timezone.now()
+    )
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with job_lock(PUSH_LOCK, connection.pk):
+                holder_ready.set()
+                release.wait(10)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    holder_ready.wait(10)
+    try:
+        report = services.customers_push_scheduled(connection=connection, trigger="on_demand")
+    finally:
+        release.set()
+        thread.join()
+    assert report.notes[0].startswith("Joined the push of NetSuite already running")
+    # The joiner sends what nobody has claimed, and leaves alone what the push met already.
+    assert sorted(report.results) == sorted(c.pk for c in customers[1:])
+    assert netsuite_sandbox.count_customers() == 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -11,8 +10,10 @@ import pytest
 import redis
 from django.conf import settings
 
-from netsuite.limiter import LeasedSlots, SlotWaitTimeout, limiter_for, slots_for_run
-from netsuite.redis_limiter import LimiterUnavailable, RedisLimiter
+from netsuite.limiter import LeasedSlots, SlotWaitTimeout, slots_for_run
+from netsuite.limiter.redis_store import LimiterUnavailable, RedisSlots
+
+from .conftest import peak_of_runs
 
 pytestmark = [
     pytest.mark.redis,
@@ -21,13 +22,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def make_limiter() -> Iterator[Callable[..., RedisLimiter]]:
+def make_limiter() -> Iterator[Callable[..., RedisSlots]]:
     """Build limiters under a key prefix of the test's own, deleted afterwards."""
     prefix = f"test:netsuite:slots:{uuid.uuid4().hex[:12]}"
-    made: list[RedisLimiter] = []
+    made: list[RedisSlots] = []
 
-    def make(*, share: int, lease_seconds: float = 60, connection_id: int = 1, **kwargs) -> RedisLimiter:
-        limiter = RedisLimiter(
+    def make(*, share: int, lease_seconds: float = 60, connection_id: int = 1, **kwargs) -> RedisSlots:
+        limiter = RedisSlots(
             url=settings.REDIS_URL,
             connection_id=connection_id,
             share=share,
@@ -82,47 +83,31 @@ def test_a_smaller_share_counts_the_leases_of_a_bigger_one(make_limiter):
 
 
 def test_waiting_gives_up_with_a_clear_message(make_limiter):
-    limiter = make_limiter(share=1, max_wait_seconds=0.05)
-    limiter.try_acquire()
+    store = make_limiter(share=1, max_wait_seconds=0.05)
+    store.try_acquire()
     with pytest.raises(SlotWaitTimeout, match="concurrency share"):
-        limiter.acquire()
+        LeasedSlots(store=store, wanted=1, lease_seconds=60, request_seconds=5).open()
 
 
-def test_threads_never_hold_more_slots_than_the_share(make_limiter):
+def test_runs_in_threads_never_hold_more_slots_than_the_share(make_limiter):
     share = 3
-    in_flight, peak, lock = 0, 0, threading.Lock()
 
-    def work() -> None:
-        nonlocal in_flight, peak
-        # A limiter per thread, as separate processes would have: only Redis is shared.
-        limiter = make_limiter(share=share)
-        limiter._semaphore = threading.BoundedSemaphore(100)
-        for _ in range(5):
-            with limiter.slot():
-                with lock:
-                    in_flight += 1
-                    peak = max(peak, in_flight)
-                time.sleep(0.01)
-                with lock:
-                    in_flight -= 1
+    def open_run() -> LeasedSlots:
+        # A run per thread, as separate processes would have: only Redis is shared.
+        return LeasedSlots(store=make_limiter(share=share), wanted=share, lease_seconds=60, request_seconds=5)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert peak == share
+    assert peak_of_runs(open_run, runs=8) <= share
     check = make_limiter(share=share)
     assert check._redis.zcard(check.key) == 0
 
 
 def test_a_run_holds_its_slots_in_redis_until_it_closes(make_limiter):
     backend = make_limiter(share=3)
-    first = LeasedSlots(connection_id=1, share=3, wanted=2, lease_seconds=60, request_seconds=5, backend=backend)
+    first = LeasedSlots(store=backend, wanted=2, lease_seconds=60, request_seconds=5)
     with first:
         assert first.held == 2
         other = make_limiter(share=3)
-        second = LeasedSlots(connection_id=1, share=3, wanted=3, lease_seconds=60, request_seconds=5, backend=other)
+        second = LeasedSlots(store=other, wanted=3, lease_seconds=60, request_seconds=5)
         with second:
             assert second.held == 1
             with second.slot():
@@ -136,7 +121,7 @@ def test_a_run_holds_its_slots_in_redis_until_it_closes(make_limiter):
 
 
 def test_no_redis_is_a_clear_error():
-    limiter = RedisLimiter(url="redis://127.0.0.1:1/0", connection_id=1, share=1, lease_seconds=60)
+    limiter = RedisSlots(url="redis://127.0.0.1:1/0", connection_id=1, share=1, lease_seconds=60)
     with pytest.raises(LimiterUnavailable, match="REDIS_URL") as raised:
         limiter.try_acquire()
     assert "127.0.0.1:1" not in raised.value.message
@@ -147,9 +132,9 @@ def test_redis_url_switches_the_limiters(connection, monkeypatch):
     from netsuite import limiter
 
     monkeypatch.setattr(limiter, "database_is_process_private", lambda: False)
-    assert isinstance(limiter_for(connection=connection), RedisLimiter)
+    assert isinstance(limiter.store_for(connection), RedisSlots)
     with slots_for_run(connection=connection, wanted=2) as slots:
-        assert isinstance(slots._db, RedisLimiter)
+        assert isinstance(slots._db, RedisSlots)
         assert slots.held == 2
         key = slots._db.key
         assert slots._db._redis.zcard(key) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -134,3 +135,17 @@ def test_control_endpoint_configures_faults_and_reports_stats(sandbox: NetSuiteS
     requests.post(root + "/_sandbox/reset", json={}, timeout=10)
     assert sandbox.count_customers() == 0
     assert sandbox.faults.latency_ms == 0
+
+
+def test_a_request_the_client_gave_up_on_holds_its_slot_until_done(sandbox: NetSuiteSandbox, rest) -> None:
+    sandbox.configure(concurrency_limit=1, latency_ms=400)
+    with pytest.raises(requests.Timeout):
+        rest("PUT", "/record/v1/customer/eid:GAVEUP", json=company(), timeout=0.1)
+    # NetSuite is still working on the first request: a second one over the limit is refused.
+    second = rest("GET", "/record/v1/customer/1", timeout=5)
+    assert second.status_code == 429
+    assert sandbox.stats["peak_in_flight"] == 2
+    # And the first one was done, though nobody heard the answer.
+    while sandbox.stats["in_flight"]:
+        time.sleep(0.02)
+    assert sandbox.count_customers(external_id="GAVEUP") == 1

@@ -1,4 +1,4 @@
-"""The concurrency share counted in Redis (when ``REDIS_URL`` is set): leases in one sorted set per connection.
+"""The slot store in Redis (when ``REDIS_URL`` is set): leases in one sorted set per connection.
 
 Each request slot in use is a member of ``netsuite:slots:<connection id>`` scored with the time its lease
 ends (Redis's own clock, so workers' clocks never matter). A Lua script drops expired leases and adds a new
@@ -14,8 +14,7 @@ from typing import Any
 
 import redis
 
-from .client import NetSuiteError
-from .limiter import PollingSlots, _process_semaphore
+from ..client import NetSuiteError
 
 # Redis's clock in milliseconds, and the key's expiry moved to its last lease, shared by the scripts.
 _NOW = """
@@ -83,8 +82,8 @@ class LimiterUnavailable(NetSuiteError):
         )
 
 
-class RedisLimiter(PollingSlots):
-    """Hand out at most ``share`` request slots of a connection at once, across processes, as Redis leases."""
+class RedisSlots:
+    """The ``SlotStore`` of a connection as Redis leases: at most ``share`` at once, across processes."""
 
     def __init__(
         self,
@@ -105,7 +104,6 @@ class RedisLimiter(PollingSlots):
         self._claim = self._redis.register_script(_CLAIM)
         self._renew = self._redis.register_script(_RENEW)
         self._release_holder = self._redis.register_script(_RELEASE_HOLDER)
-        self._semaphore = _process_semaphore(connection_id, self.share)
 
     def _call(self, script, *args: Any) -> int:
         try:
