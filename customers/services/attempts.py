@@ -205,22 +205,25 @@ def _write_syncs(attempts: list[Attempt], now: datetime) -> None:
                     for s in CustomerSync.objects.filter(external_system_id=system_id, customer_id__in=missing)
                 }
             )
+        at = sql.db_datetime(now)
         changed = []
         for pk, a in wanted.items():
             sync = rows[pk]
-            sync.status = a.sync_status
-            sync.last_attempt_at = now
+            synced_at = at if a.ok and a.sync_status == CustomerSync.Status.SYNCED else sync.last_synced_at
             if a.ok:
-                if a.sync_status == CustomerSync.Status.SYNCED:
-                    sync.last_synced_at = now
-                if a.external_id:
-                    sync.external_id = a.external_id
-                sync.last_error_code = sync.last_error_message = ""
+                external_id, code, message = a.external_id or sync.external_id, "", ""
             else:
-                sync.last_error_code = str(ErrorCode.coerce(a.code)) if a.code else ""
-                sync.last_error_message = a.message
-            changed.append(sync)
-        CustomerSync.objects.bulk_update(changed, _SYNC_FIELDS, batch_size=500)
+                external_id, code, message = (
+                    sync.external_id,
+                    str(ErrorCode.coerce(a.code)) if a.code else "",
+                    a.message,
+                )
+            if isinstance(synced_at, datetime):
+                synced_at = sql.db_datetime(synced_at)
+            changed.append((sync.pk, a.sync_status, at, synced_at, external_id, code, message))
+        # One UPDATE … FROM (VALUES …) on PostgreSQL, one prepared UPDATE run with executemany on SQLite: Django's
+        # bulk_update builds a CASE per row and column, which cost a batched push 40 ms per 100 customers.
+        sql.update_rows(CustomerSync, _SYNC_FIELDS, changed)
 
 
 # --- set-based, for files of a million customers ---------------------------------------------------------
