@@ -29,6 +29,17 @@ PRICE_LEVELS: dict[int, str] = {
     4: "MSRP",
     5: "Online Price",
 }
+# Lead sources (campaigns) by internal ID, and customer statuses by name as the CSV import references them
+# (custimport_customer_hc maps LEADSOURCE by internal ID and ENTITYSTATUS by name). The IDs are the sandbox
+# account's own: every account numbers its campaigns differently.
+LEAD_SOURCES: dict[int, str] = {7: "Shopify", 8: "Web", 9: "Trade Show", -6: "Other"}
+ENTITY_STATUSES: dict[int, str] = {
+    13: "CUSTOMER-Closed Won",
+    15: "CUSTOMER-Renewal",
+    16: "CUSTOMER-Lost Customer",
+    6: "LEAD-Unqualified",
+    7: "LEAD-Qualified",
+}
 
 # Every column SuiteQL can select, in the order `SELECT *` returns them.
 COLUMNS: tuple[str, ...] = (
@@ -86,7 +97,40 @@ CREATE INDEX IF NOT EXISTS customer_subsidiary_id ON customer (subsidiary, id);
 CREATE INDEX IF NOT EXISTS customer_email ON customer (email);
 CREATE INDEX IF NOT EXISTS customer_shopify ON customer (custentity_hc_shopify_customer_id);
 CREATE TABLE IF NOT EXISTS script_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS csv_import_job (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    mapping TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    file BLOB NOT NULL,
+    rows_total INTEGER NOT NULL DEFAULT 0,
+    rows_added INTEGER NOT NULL DEFAULT 0,
+    rows_failed INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    results TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS file_cabinet (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    folder TEXT NOT NULL,
+    name TEXT NOT NULL,
+    contents BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (folder, name)
+);
 """
+# Columns added after the first data dirs were made: added to an older database when it is opened.
+# custentity_hc_customer_id and custentity_hc_shop_cust_id are HotWax's custom entity fields (src/Objects/Customer);
+# celigo_shopify_id stands for the Shopify ID Celigo's Shopify connector keeps on its own record
+# (custrecord_celigo_shpf_scim_shpfid), which the historical saved search reads.
+ADDED_COLUMNS: dict[str, str] = {
+    "custentity_hc_customer_id": "TEXT",
+    "custentity_hc_shop_cust_id": "TEXT",
+    "celigo_shopify_id": "TEXT",
+    "leadsource": "INTEGER",
+    "taxable": "TEXT",
+    "defaultorderpriority": "REAL",
+}
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -120,6 +164,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(customer)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE customer ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         """Close the database."""
@@ -148,7 +196,9 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM customer")
             db.execute("DELETE FROM script_state")
-            db.execute("DELETE FROM sqlite_sequence WHERE name = 'customer'")
+            db.execute("DELETE FROM csv_import_job")
+            db.execute("DELETE FROM file_cabinet")
+            db.execute("DELETE FROM sqlite_sequence WHERE name IN ('customer', 'csv_import_job', 'file_cabinet')")
 
     # -- customers -------------------------------------------------------------------------------
 
@@ -228,8 +278,9 @@ class Store:
     ) -> tuple[int, int]:
         """Insert `count` generated customers in bulk and return the first and last new IDs.
 
-        Historical customers carry a Shopify customer ID and no external ID, as customers that reached
-        NetSuite before the portal existed; `external_id_prefix` gives each an external ID instead.
+        Historical customers carry a Shopify customer ID (in the REST field and in Celigo's record, as customers
+        Celigo's Shopify connector brought in) and no external ID, as customers that reached NetSuite before the
+        portal existed; `external_id_prefix` gives each an external ID instead.
         """
         if count <= 0:
             return (0, 0)
@@ -256,13 +307,14 @@ class Store:
                         when,
                         when,
                         str(7_000_000_000_000 + cid) if historical else None,
+                        str(7_000_000_000_000 + cid) if historical else None,
                         "seed",
                     )
 
             db.executemany(
                 "INSERT INTO customer (id, entityid, externalid, isperson, firstname, lastname, companyname, email, "
-                "phone, subsidiary, datecreated, lastmodifieddate, custentity_hc_shopify_customer_id, source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "phone, subsidiary, datecreated, lastmodifieddate, custentity_hc_shopify_customer_id, "
+                "celigo_shopify_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows(),
             )
         return (base + 1, base + count)
