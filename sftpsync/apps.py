@@ -14,11 +14,15 @@ class SftpsyncConfig(AppConfig):
     verbose_name = "SFTP file exchange"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from customers.dispatch import register_sync_handler
         from jobs.registry import JobSpec, register_job
 
+        from .checks import paramiko_check
         from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB, file_sync_handler
 
+        checks.register(paramiko_check)
         register_sync_handler("file", file_sync_handler)
         register_job(
             JobSpec(
