@@ -191,6 +191,10 @@ def main() -> None:
             system = ExternalSystem.objects.create(
                 code="netsuite", name="NetSuite", historical_import_completed_at=timezone.now()
             )
+            services.reference_mappings_set(
+                external_system=system,
+                mappings={"payment_terms": {"Net 30": "2"}, "price_levels": {"Base Price": "1"}},
+            )
             connection = NetSuiteConnection.objects.create(
                 external_system=system,
                 account_id=sandbox.account_id,
@@ -201,7 +205,6 @@ def main() -> None:
                 token_secret=sandbox.credentials.token_secret,
                 concurrency_share=args.share,
                 request_timeout=30,
-                mappings={"payment_terms": {"Net 30": "2"}, "price_levels": {"Base Price": "1"}},
                 defaults={"subsidiary": "1"},
                 push_on_change=False,
             )
@@ -242,9 +245,9 @@ def main() -> None:
                 f"429 answers = {stats['responses_by_status'].get('429', 0)}"
             )
             # The same bodies again under other external IDs, from a bare client: the sandbox's ceiling.
-            from netsuite.mapping import Mappings, customer_to_netsuite
+            from netsuite.mapping import customer_to_netsuite
 
-            mappings = Mappings.from_json(connection.mappings)
+            mappings = services.mappings_for(external_system=system)
             sample = Customer.objects.prefetch_related("addresses")[: args.push]
             bodies = [
                 (

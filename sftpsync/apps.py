@@ -7,6 +7,12 @@ DEMO_SYSTEM_CODE = "netsuite-files"
 DEMO_CONNECTION = "NetSuite demo (local folder)"
 DEMO_USERNAME = "demo"
 DEMO_SUBSIDIARY = "Parent Company"
+# The sandbox account's internal IDs of the demo's subsidiaries and of the lead source the export file sends
+# (custimport_customer_hc takes both by internal ID, never by name).
+DEMO_REFERENCES = {
+    "subsidiaries": {"Parent Company": "1", "Honeycomb Mfg.": "2", "Honeycomb Holdings UK": "3"},
+    "lead_sources": {"Shopify": "7"},
+}
 
 
 class SftpsyncConfig(AppConfig):
@@ -60,8 +66,10 @@ class SftpsyncConfig(AppConfig):
         from django.conf import settings
 
         from customers.models import ExternalSystem
+        from netsuite.services import reference_mappings_set
 
         from .models import Feed, SftpConnection
+        from .services import folders_ensure
         from .transport import transport_for
 
         system = ExternalSystem.objects.filter(code=DEMO_SYSTEM_CODE, transport=ExternalSystem.Transport.FILE).first()
@@ -89,9 +97,10 @@ class SftpsyncConfig(AppConfig):
                     "default_subsidiary": DEMO_SUBSIDIARY,
                 },
             )
+        reference_mappings_set(external_system=system, mappings=DEMO_REFERENCES)
         with transport_for(connection) as transport:
-            for feed in system.feeds.select_related("connection"):
-                transport.makedirs(feed.folder)
+            # Every folder of both sides: HotWax's scripts make none (a missing archive/ fails every import).
+            folders_ensure(transport, system.feeds.select_related("connection"))
         verb = "Created" if created else "Kept"
         stdout.write(
             f"{verb} the SFTP connection {connection.name} for {system.name}: local folder {connection.local_root}, "

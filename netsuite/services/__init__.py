@@ -2,7 +2,8 @@
 
 One module per subdomain: ``push`` (upserts, parents first, bind and log), ``events`` (a saved change
 queues a push), ``pull`` (watermark and keyset pages), ``orders`` (is a customer in NetSuite yet),
-``connection`` (Test connection); ``common`` and ``threads`` hold what they share.
+``connection`` (Test connection), ``references`` (reference mappings of a system); ``common`` and ``threads``
+hold what they share.
 """
 
 from .common import (
@@ -27,6 +28,7 @@ from .pull import (
     suiteql_timestamp,
 )
 from .push import PushReport, customers_push, customers_push_handler, customers_push_scheduled, push_refusal
+from .references import mappings_for, reference_mappings_set
 from .threads import run_in_threads
 
 __all__ = [

@@ -48,6 +48,7 @@ from ..mapping import (
 )
 from ..models import NetSuiteConnection
 from .common import OPERATION_PULL, client_for
+from .references import mappings_for
 from .threads import prefetch_pages
 
 # Re-read this much before the last pull's start, for clock differences between the portal and NetSuite.
@@ -269,7 +270,7 @@ class _PullApplier:
         self.trigger = trigger
         self.user = user
         self.tz = tz
-        self.mappings = Mappings.from_json(connection.mappings)
+        self.mappings = mappings_for(external_system=connection.external_system_id)
         self.report = PullReport()
         # The link every customer written by a pull has, as stored validity sees it.
         self.enabled_sync = [CustomerSync(external_system=self.system, enabled=True)]

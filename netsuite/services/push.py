@@ -48,6 +48,7 @@ from ..mapping import (
 )
 from ..models import NetSuiteConnection
 from .common import NO_CONNECTION, OPERATION_UPDATE, OPERATION_UPSERT, PARENT_NOT_IN_NETSUITE, client_for, record_type
+from .references import mappings_for
 from .threads import run_in_threads
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class _Push:
         self.progress = progress
         self.client = client
         self.skip_synced = skip_synced
-        self.mappings = Mappings.from_json(connection.mappings)
+        self.mappings = mappings_for(external_system=connection.external_system_id)
         self.defaults = connection.defaults or {}
         self.report = PushReport()
         self.internal_ids: dict[int, str] = {}

@@ -166,7 +166,7 @@ class SftpFileRoot:
         """Write a new file in place; FileExistsError if the name is taken, FileNotFoundError without its folder."""
         full = self._path(path)
         try:
-            handle = self.sftp.open(full, "xb")
+            handle = self.sftp.open(full, "wxb")  # O_CREAT | O_EXCL: never over a file
         except OSError as exc:
             if self._exists(full):
                 raise FileExistsError(errno.EEXIST, f"{path} exists") from exc

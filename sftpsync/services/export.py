@@ -1,14 +1,34 @@
-"""Unsynced customers (portal → NetSuite): one export file per run, and "sync now" for file systems."""
+"""Unsynced customers (portal → NetSuite): export files for HotWax's HC_SC_ImportCustomer, crash-consistent.
+
+HC_SC_ImportCustomer takes every entry of export/ that is not a folder, so a file appears there only complete: it
+is written in export/staging/ (a folder: never taken) and renamed into place. Each file is first a ledger entry:
+
+1. claim: one transaction records the entry with its file name and claims its customers (at most the feed's rows
+   per file, with their line numbers) and marks them "exported, awaiting ID"; it commits before any byte is written;
+2. place: the file is written from the ledger's claims into staging/ and renamed into export/ under that name;
+3. placed: the entry is marked done with the file's size and hash.
+
+A worker that dies anywhere leaves an entry that is not done. The next export run (under the entry's lock, so
+never beside a live writer) looks for its name in export/ and in the folders the script moves files to: found,
+the entry is marked done; not found, the file is written again from the same claims. So every customer ends in
+exactly one file NetSuite reads, and the ledger agrees with the folder. A file never exceeds the CSV import's
+25,000 records nor N/sftp's 100,000,000 bytes: when the bytes run out first, the rest of the claims move to a new
+entry before the file is placed.
+"""
 
 # Table and column names in the SQL below come from the models' _meta, never from input; values are parameters.
 # ruff: noqa: S608
 
 from __future__ import annotations
 
+import hashlib
+import posixpath
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.dispatch import SyncResult
@@ -24,10 +44,15 @@ from customers.models import (
 from customers.services import customer_refresh_validation, synclog_record
 from integration_portal import bulk as sql
 from jobs.services import JobProgress, JobRefused
+from netsuite.mapping import MappingError
+from netsuite.services import mappings_for
 
-from ..formats import FORMULA_CHARS, ExportWriter, neutralize
+from ..formats import MAX_BYTES, ExportWriter, safe_cells
 from ..models import ExportedCustomer, Feed, FeedFile
-from ..transport import transport_for
+from ..transport import RemoteFileExists, Transport, TransportError, transport_for
+from .failures import FailureGroup, customers_fail
+from .folders import EXPORT_ARCHIVE, EXPORT_FAILED, folders_ensure, staging_folder
+from .ledger import try_lock
 
 OPERATION = "export file"
 READ_CHUNK = 5000
@@ -36,6 +61,11 @@ EXPORTABLE_STATUSES = (
     CustomerSync.Status.NOT_SYNCED,
     CustomerSync.Status.ERROR,
 )
+MAPPING_MISSING = MappingError.code
+# Set by export_errors when NetSuite's ID has not come back in time (defined there, the module that decides it).
+ID_NOT_RETURNED = "NETSUITE_ID_NOT_RETURNED"
+# Advisory lock namespace of export entries being placed (the feeds' own is ledger.ADVISORY_NAMESPACE).
+ENTRY_LOCKS = 7302
 
 
 def export_refusal(*, external_system: ExternalSystem) -> str:
@@ -50,32 +80,108 @@ def export_refusal(*, external_system: ExternalSystem) -> str:
     return ""
 
 
-def _claim_sql(*, given: bool, placeholders: int = 0) -> str:
-    """Link every exportable customer to the export file in one statement, locking its sync row."""
+# --- references: subsidiary and lead source by internal ID ---------------------------------------
+
+
+@dataclass
+class ExportReferences:
+    """Turns a customer's subsidiary and lead source into the internal IDs custimport_customer_hc requires."""
+
+    feed: Feed
+    subsidiary_default: str = ""
+    source_default: str = ""
+    _ids: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.mappings = mappings_for(external_system=self.feed.external_system_id)
+        system = self.feed.external_system.name
+        default = self.feed.default_subsidiary.strip()
+        self.subsidiary_default = (self.mappings.to_netsuite("subsidiaries", default) if default else None) or ""
+        if not self.subsidiary_default:
+            raise JobRefused(
+                f"The customer export to {system} did not run: the export feed's default subsidiary "
+                f"'{default or '(none)'}' has no NetSuite internal ID. NetSuite's import takes the subsidiary by "
+                "internal ID: add it under NetSuite reference mappings (Subsidiary), or set the feed's default "
+                "subsidiary to one that is mapped."
+            )
+        source = self.feed.default_account_source.strip()
+        self.source_default = (self.mappings.to_netsuite("lead_sources", source) or "") if source else ""
+        if source and not self.source_default:
+            raise JobRefused(
+                f"The customer export to {system} did not run: the export feed's default lead source '{source}' has "
+                "no NetSuite internal ID (accountSource takes one). Add it under NetSuite reference mappings (Lead "
+                "source), or clear the feed's default lead source."
+            )
+
+    def resolve(self, kind: str, value: str) -> str | None:
+        """Return the internal ID for a customer's own value (blank: the feed's default); None if unmapped."""
+        if not value.strip():
+            return self.subsidiary_default if kind == "subsidiaries" else self.source_default
+        key = (kind, value)
+        if key not in self._ids:
+            self._ids[key] = self.mappings.to_netsuite(kind, value)
+        return self._ids[key]
+
+
+# --- the three steps: claim, place, placed ---------------------------------------------------------
+
+
+def export_file_name(*, entry: FeedFile) -> str:
+    """Name the file after its ledger entry, so a restart knows which file on the server is which entry's."""
+    return f"HCCustomerExport-{timezone.localtime(entry.started_at):%Y%m%d-%H%M%S}-{entry.pk:08d}.csv"
+
+
+def _claim_sql(*, given: int, unmapped_subsidiaries: int, unmapped_sources: int) -> str:
+    """Link the next exportable customers (at most a file's worth) to an entry, locking their sync rows."""
     c, s, i = sql.table(Customer), sql.table(CustomerSync), sql.table(PartyIdentification)
     e = sql.table(ExportedCustomer)
-    # An operator's resync or selective export takes any status, but never a customer NetSuite already has.
-    which = f"s.customer_id IN ({', '.join(['%s'] * placeholders)})" if given else "s.status IN (%s, %s, %s)"
+    # An operator's resync or selective export takes any status, but never a customer NetSuite already has. A
+    # scheduled run leaves a customer whose NetSuite ID never came back to a RESYNC: NetSuite rejected its row for a
+    # reason only its CSV import status page shows, and the same row would be rejected again.
+    which = (
+        f"s.customer_id IN ({', '.join(['%s'] * given)})"
+        if given
+        else "s.status IN (%s, %s, %s) AND NOT (s.status = %s AND s.last_error_code = %s)"
+    )
+    # Values without an internal ID this run found: those customers wait in error (MAPPING_MISSING).
+    skip = ""
+    if unmapped_subsidiaries:
+        skip += f" AND c.subsidiary NOT IN ({', '.join(['%s'] * unmapped_subsidiaries)})"
+    if unmapped_sources:
+        skip += f" AND c.account_source NOT IN ({', '.join(['%s'] * unmapped_sources)})"
     lock = " FOR UPDATE OF s SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    # Each row's line in the file is numbered here (the header is line 1) and the file is written in line order,
-    # so NetSuite's "Line N: ..." errors lead back to the customer. PostgreSQL allows no window function next to
-    # FOR UPDATE, hence the locking subquery.
+    # Each row's line in the file is numbered here (the header is line 1). PostgreSQL allows no window function next
+    # to FOR UPDATE, hence the locking subquery. `s.id > %s` walks on from the last file's customers: without it every
+    # file's claim would step over all the customers claimed before it. `y.type || ''` keeps the planner off the
+    # (type, value) index, which it took for `y.type = %s` and walked per customer (11 min 55 s for 62,579).
     return (
         f"INSERT INTO {e} ({sql.column(ExportedCustomer, 'feed_file')}, {sql.column(ExportedCustomer, 'customer')}, "
         f"{sql.column(ExportedCustomer, 'line')}) "
         "SELECT %s, w.cid, ROW_NUMBER() OVER (ORDER BY w.sid) + 1 FROM ("
         f"SELECT s.id AS sid, c.id AS cid FROM {s} s JOIN {c} c ON c.id = s.customer_id "
-        f"WHERE s.external_system_id = %s AND s.enabled = %s AND s.external_id = '' AND c.is_valid = %s AND {which} "
-        f"AND NOT EXISTS (SELECT 1 FROM {i} y WHERE y.customer_id = c.id AND y.type = %s) "
-        f"ORDER BY s.id{lock}) w"
+        f"WHERE s.external_system_id = %s AND s.id > %s AND s.enabled = %s AND s.external_id = '' AND c.is_valid = %s "
+        f"AND {which}{skip} "
+        f"AND NOT EXISTS (SELECT 1 FROM {i} y WHERE y.customer_id = c.id AND y.type || '' = %s) "
+        f"ORDER BY s.id LIMIT %s{lock}) w"
+    )
+
+
+def _claimed_refs_sql() -> str:
+    """The distinct subsidiaries and lead sources of an entry's customers, to check they all map."""
+    c, e = sql.table(Customer), sql.table(ExportedCustomer)
+    return (
+        f"SELECT DISTINCT c.subsidiary, c.account_source FROM {e} e JOIN {c} c ON c.id = "
+        f"e.{sql.column(ExportedCustomer, 'customer')} WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s"
     )
 
 
 def _claimed_sql() -> str:
-    """Read back the claimed customers in file order, with the Shopify ID the file carries."""
+    """Read back an entry's customers in file order, with the Shopify ID the file carries."""
     c, i, e = sql.table(Customer), sql.table(PartyIdentification), sql.table(ExportedCustomer)
+    # `x.type || ''`: the (customer, type) index, never the (type, value) one (see _claim_sql).
     return (
-        f"SELECT c.customer_id, (SELECT MIN(x.value) FROM {i} x WHERE x.customer_id = c.id AND x.type = %s), "
+        f"SELECT e.{sql.column(ExportedCustomer, 'line')}, c.customer_id, "
+        f"(SELECT MIN(x.value) FROM {i} x WHERE x.customer_id = c.id AND x.type || '' = %s), "
         "c.first_name, c.last_name, c.company_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
         "c.order_priority, c.account_source "
         f"FROM {e} e JOIN {c} c ON c.id = e.{sql.column(ExportedCustomer, 'customer')} "
@@ -83,38 +189,119 @@ def _claimed_sql() -> str:
     )
 
 
-def _export_rows(rows: Iterable[tuple], feed: Feed) -> Iterator[tuple]:
-    """Turn claimed rows into export rows in EXPORT_HEADER order, values neutralised for spreadsheets."""
-    person = Customer.PartyType.PERSON
-    d_status, d_subsidiary, d_source = (neutralize(v) for v in (feed.default_status, feed.default_subsidiary,
-                                                                feed.default_account_source))  # fmt: skip
-    taxable, d_priority = feed.default_taxable, feed.default_order_priority
-    starts = FORMULA_CHARS
+def _last_sid_sql() -> str:
+    """The last sync row an entry claimed: the next file's claim starts after it."""
+    s, e = sql.table(CustomerSync), sql.table(ExportedCustomer)
+    return (
+        f"SELECT MAX(s.id) FROM {s} s JOIN {e} e ON e.{sql.column(ExportedCustomer, 'customer')} = s.customer_id "
+        f"WHERE s.external_system_id = %s AND e.{sql.column(ExportedCustomer, 'feed_file')} = %s"
+    )
 
-    for cid, shop, first, last, company, email, phone, party, status, subsidiary, priority, source in rows:
+
+def _mark_sql() -> str:
+    e = sql.table(ExportedCustomer)
+    return (
+        f"UPDATE {sql.table(CustomerSync)} SET status = %s, last_attempt_at = %s, last_error_code = '', "
+        f"last_error_message = '' WHERE external_system_id = %s AND customer_id IN "
+        f"(SELECT {sql.column(ExportedCustomer, 'customer')} FROM {e} "
+        f"WHERE {sql.column(ExportedCustomer, 'feed_file')} = %s)"
+    )
+
+
+@dataclass
+class _Claims:
+    """What claiming found besides the entries: values that map to no internal ID, and their customers."""
+
+    unmapped: dict[str, set[str]] = field(default_factory=lambda: {"subsidiaries": set(), "lead_sources": set()})
+    last_sid: int = 0
+
+
+def _claim(
+    feed: Feed, refs: ExportReferences, claims: _Claims, customer_pks: Sequence[int] | None, job_run_id: int | None
+) -> FeedFile | None:
+    """Step 1: record an entry with its name and claim its customers, committed before the file is written."""
+    system = feed.external_system
+    ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
+    with transaction.atomic():
+        entry = FeedFile.objects.create(
+            feed=feed, direction=FeedFile.Direction.OUTBOUND, file_name="(being claimed)", remote_path="",
+            job_run_id=job_run_id,
+        )  # fmt: skip
+        while True:
+            subs, sources = sorted(claims.unmapped["subsidiaries"]), sorted(claims.unmapped["lead_sources"])
+            statement = _claim_sql(
+                given=len(customer_pks or ()), unmapped_subsidiaries=len(subs), unmapped_sources=len(sources)
+            )
+            which = (
+                list(customer_pks)
+                if customer_pks is not None
+                else [*EXPORTABLE_STATUSES, CustomerSync.Status.ERROR, ID_NOT_RETURNED]
+            )
+            params = [entry.pk, system.pk, claims.last_sid, True, True, *which, *subs, *sources, ns_type]
+            if not sql.execute(statement, [*params, feed.rows_per_file]):
+                entry.delete()
+                return None
+            new = _unmapped(refs, _fetch(_claimed_refs_sql(), [entry.pk]))
+            if not any(new.values()):
+                break
+            # Values this run had not met map to nothing: give back this file's claims and claim without them.
+            for kind, values in new.items():
+                claims.unmapped[kind] |= values
+            ExportedCustomer.objects.filter(feed_file=entry).delete()
+        [(last,)] = _fetch(_last_sid_sql(), [system.pk, entry.pk])
+        claims.last_sid = max(claims.last_sid, last or 0)
+        name = export_file_name(entry=entry)
+        FeedFile.objects.filter(pk=entry.pk).update(file_name=name, remote_path=posixpath.join(feed.folder, name))
+        sql.execute(_mark_sql(), [CustomerSync.Status.EXPORTED, sql.db_datetime(timezone.now()), system.pk, entry.pk])
+    entry.refresh_from_db()
+    return entry
+
+
+def _fetch(statement: str, params: Sequence[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def _unmapped(refs: ExportReferences, pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {"subsidiaries": set(), "lead_sources": set()}
+    for subsidiary, source in pairs:
+        if refs.resolve("subsidiaries", subsidiary or "") is None:
+            found["subsidiaries"].add(subsidiary)
+        if refs.resolve("lead_sources", source or "") is None:
+            found["lead_sources"].add(source)
+    return found
+
+
+def _export_rows(rows: Iterable[tuple], feed: Feed, refs: ExportReferences) -> Iterator[tuple]:
+    """Turn read-back rows into export rows in EXPORT_HEADER order, every cell spreadsheet-safe."""
+    person = Customer.PartyType.PERSON
+    d_status, taxable, d_priority = feed.default_status, feed.default_taxable, feed.default_order_priority
+    resolve = refs.resolve
+    for _line, cid, shop, first, last, company, email, phone, party, status, subsidiary, priority, source in rows:
         if party != person:
-            # The header has no companyName column; HC_SC_ImportCustomer names a company from its first and last
-            # name, so the company name goes there and a contact's name never becomes the company's.
+            # The file has no company name column: whatever is sent, NetSuite refuses a company ("Please enter
+            # value(s) for: Company Name"); the company name goes where the import reads a name at all.
             first, last = company, ""
-        # neutralize() inlined for the columns every customer has: this runs for each row of a million-row file.
-        first, last, email, phone = ("'" + v if v and v[0] in starts else v for v in (first, last, email, phone))
         if "\n" in (joined := first + last + email + phone) or "\r" in joined:
-            # One physical line per customer, so that NetSuite's "Line N" errors name the line the portal recorded.
+            # One physical line per customer, so a line number in the file names one customer.
             first, last, email, phone = (_one_line(v) for v in (first, last, email, phone))
-        yield (
-            cid,
-            cid,
-            shop or "",
-            first,
-            last,
-            email,
-            phone,
-            "T" if party == person else "F",
-            neutralize(status) if status else d_status,
-            neutralize(subsidiary) if subsidiary else d_subsidiary,
-            taxable,
-            priority if priority is not None else d_priority,
-            neutralize(source) if source else d_source,
+        yield safe_cells(
+            (
+                cid,
+                cid,
+                shop or "",
+                first,
+                last,
+                email,
+                phone,
+                "T" if party == person else "F",
+                status or d_status,
+                resolve("subsidiaries", subsidiary or ""),
+                taxable,
+                priority if priority is not None else d_priority,
+                resolve("lead_sources", source or "") or "",
+            )
         )
 
 
@@ -122,8 +309,95 @@ def _one_line(value: str) -> str:
     return " ".join(value.splitlines()) if value else value
 
 
-def export_file_name(*, entry: FeedFile) -> str:
-    return f"HCCustomerExport-{timezone.now():%Y%m%d-%H%M%S}-{entry.pk}.csv"
+def _placed_path(transport: Transport, feed: Feed, name: str) -> str:
+    """Where a file of this name is, if it reached the export folder: there, or where the script moved it."""
+    for folder in (
+        feed.folder,
+        posixpath.join(feed.folder, EXPORT_ARCHIVE),
+        posixpath.join(feed.folder, EXPORT_FAILED),
+    ):
+        path = posixpath.join(folder, name)
+        if transport.exists(path):
+            return path
+    return ""
+
+
+def _place(
+    entry: FeedFile, feed: Feed, refs: ExportReferences, transport: Transport, progress: JobProgress | None
+) -> FeedFile | None:
+    """Steps 2 and 3 for one entry; return the entry that took the rest of its claims when the bytes ran out."""
+    with try_lock(ENTRY_LOCKS, entry.pk) as mine:
+        if not mine:
+            return None  # another live run is placing it
+        entry.refresh_from_db()
+        if entry.status != FeedFile.Status.PROCESSING:
+            return None
+        found = _placed_path(transport, feed, entry.file_name)
+        if found:
+            # A run died after the rename and before its commit: the file is NetSuite's already; only record it.
+            with transport.open_read(found) as stream:
+                digest, size = hashlib.sha256(), 0
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+                    size += len(chunk)
+            _mark_placed(entry, found, size, digest.hexdigest())
+            return None
+        staged = posixpath.join(staging_folder(feed), entry.file_name)
+        rest: FeedFile | None = None
+        with transport.open_write(staged) as stream:
+            writer = ExportWriter(stream, max_bytes=MAX_BYTES)
+            cut = _write_claims(entry, feed, refs, writer, progress)
+            size, sha = writer.finish()
+        if cut:
+            rest = _split(entry, cut)
+        final = posixpath.join(feed.folder, entry.file_name)
+        if not transport.rename_no_overwrite(staged, final):
+            raise RemoteFileExists(
+                f"{final} is taken by a file the portal did not write; {entry.file_name} stays in "
+                f"{staging_folder(feed)} and its customers wait. Move the other file away; the next export places it."
+            )
+        _mark_placed(entry, final, size, sha)
+        return rest
+
+
+def _write_claims(
+    entry: FeedFile, feed: Feed, refs: ExportReferences, writer: ExportWriter, progress: JobProgress | None
+) -> int:
+    """Write the entry's claimed customers in line order; return the first line that did not fit (0: all did)."""
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(_claimed_sql(), [SHOPIFY_CUST_ID, entry.pk])
+        while rows := cursor.fetchmany(READ_CHUNK):
+            written = writer.add(list(_export_rows(rows, feed, refs)))
+            if progress is not None:
+                progress.advance(written)
+            if written < len(rows):
+                return rows[written][0]
+    return 0
+
+
+def _split(entry: FeedFile, cut: int) -> FeedFile:
+    """Move the claims from line ``cut`` on to a new entry (the file ran out of bytes); committed before placing."""
+    with transaction.atomic():
+        rest = FeedFile.objects.create(
+            feed=entry.feed, direction=FeedFile.Direction.OUTBOUND, file_name="(being claimed)", remote_path="",
+            job_run_id=entry.job_run_id,
+        )  # fmt: skip
+        name = export_file_name(entry=rest)
+        FeedFile.objects.filter(pk=rest.pk).update(file_name=name, remote_path=posixpath.join(entry.feed.folder, name))
+        # Line `cut` becomes line 2 of the new file (its header is line 1).
+        ExportedCustomer.objects.filter(feed_file=entry, line__gte=cut).update(
+            feed_file=rest, line=F("line") - (cut - 2)
+        )
+    rest.refresh_from_db()
+    return rest
+
+
+def _mark_placed(entry: FeedFile, path: str, size: int, sha: str) -> None:
+    rows = ExportedCustomer.objects.filter(feed_file=entry).count()
+    FeedFile.objects.filter(pk=entry.pk).update(
+        remote_path=path, size=size, sha256=sha, status=FeedFile.Status.DONE, rows_total=rows, rows_ok=rows,
+        finished_at=timezone.now(),
+    )  # fmt: skip
 
 
 def customers_export(
@@ -134,71 +408,68 @@ def customers_export(
     progress: JobProgress | None = None,
     job_run_id: int | None = None,
     customer_pks: Sequence[int] | None = None,
-) -> FeedFile | None:
-    """Write the customers waiting for NetSuite into one export file; return its ledger entry (None: nobody).
+) -> list[FeedFile]:
+    """Write the customers waiting for NetSuite into export files; return the ledger entries placed by this run.
 
-    The rows are locked (PostgreSQL: SKIP LOCKED, so a concurrent run takes other customers; SQLite: the
-    IMMEDIATE transaction serialises writers), written to a temporary name, and the file is renamed and the
-    customers marked "exported, awaiting ID" at the end of the same transaction that records the file.
+    Entries an earlier run left unplaced (it died) are placed first. Claims lock the customers' sync rows
+    (PostgreSQL: SKIP LOCKED, so a concurrent run takes others; SQLite: one writer at a time).
     """
     refusal = export_refusal(external_system=feed.external_system)
     if refusal:
         raise JobRefused(refusal)
-    system = feed.external_system
-    ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
     if customer_pks is not None and not customer_pks:
-        return None
-    e = sql.table(ExportedCustomer)
-    mark = (
-        f"UPDATE {sql.table(CustomerSync)} SET status = %s, last_attempt_at = %s, last_error_code = '', "
-        f"last_error_message = '' WHERE external_system_id = %s AND customer_id IN "
-        f"(SELECT {sql.column(ExportedCustomer, 'customer')} FROM {e} "
-        f"WHERE {sql.column(ExportedCustomer, 'feed_file')} = %s)"
-    )
-    with transport_for(feed.connection) as transport, transaction.atomic():
-        entry = FeedFile.objects.create(
-            feed=feed,
-            direction=FeedFile.Direction.OUTBOUND,
-            file_name="(being written)",
-            remote_path="",
-            job_run_id=job_run_id,
+        return []
+    refs = ExportReferences(feed)
+    claims = _Claims()
+    placed: list[FeedFile] = []
+    with transport_for(feed.connection) as transport:
+        check = folders_ensure(transport, [feed])
+        if check.failed:
+            folder, reason = check.failed[0]
+            raise TransportError(f"The export needs the folder {folder}, which could not be created: {reason}")
+        queue = list(
+            FeedFile.objects.filter(
+                feed=feed, direction=FeedFile.Direction.OUTBOUND, status=FeedFile.Status.PROCESSING
+            ).order_by("pk")
         )
-        # Set-based: the claim, the read-back and the status update are one statement each, so a million
-        # customers cost three queries, and the links say which file carried whom.
-        if customer_pks is None:
-            claim_sql, middle = _claim_sql(given=False), list(EXPORTABLE_STATUSES)
-        else:
-            claim_sql, middle = _claim_sql(given=True, placeholders=len(customer_pks)), list(customer_pks)
-        total = sql.execute(claim_sql, [entry.pk, system.pk, True, True, *middle, ns_type])
-        if total <= 0:
-            # Nobody to send: no file, and no ledger entry for a file that was never written.
-            entry.delete()
-            return None
-        name = export_file_name(entry=entry)
-        folder = feed.folder
-        transport.makedirs(folder)
-        with transport.open_write_atomic(folder, name) as stream, connection.chunked_cursor() as cursor:
-            writer = ExportWriter(stream)
-            cursor.execute(_claimed_sql(), [SHOPIFY_CUST_ID, entry.pk])
-            while rows := cursor.fetchmany(READ_CHUNK):
-                writer.write_neutralized_rows(list(_export_rows(rows, feed)))
-                if progress is not None:
-                    progress.advance(len(rows))
-            size, sha = writer.finish()
-            sql.execute(mark, [CustomerSync.Status.EXPORTED, sql.db_datetime(timezone.now()), system.pk, entry.pk])
-            FeedFile.objects.filter(pk=entry.pk).update(
-                file_name=name,
-                remote_path=f"{folder.rstrip('/')}/{name}",
-                size=size,
-                sha256=sha,
-                status=FeedFile.Status.DONE,
-                rows_total=total,
-                rows_ok=total,
-                finished_at=timezone.now(),
+        while True:
+            if not queue:
+                entry = _claim(feed, refs, claims, customer_pks, job_run_id)
+                if entry is None:
+                    break
+                queue.append(entry)
+            entry = queue.pop(0)
+            rest = _place(entry, feed, refs, transport, progress)
+            if rest is not None:
+                queue.insert(0, rest)
+            entry.refresh_from_db()
+            if entry.status == FeedFile.Status.DONE:
+                placed.append(entry)
+    _fail_unmapped(feed, claims, trigger, user)
+    return placed
+
+
+def _fail_unmapped(feed: Feed, claims: _Claims, trigger: str, user: Any) -> None:
+    """Put the customers whose subsidiary or lead source maps to no internal ID in error, one group per value."""
+    system = feed.external_system
+    labels = {"subsidiaries": ("subsidiary", "Subsidiary"), "lead_sources": ("account_source", "Lead source")}
+    groups = []
+    for kind, values in claims.unmapped.items():
+        attr, label = labels[kind]
+        for value in sorted(values):
+            pks = list(
+                CustomerSync.objects.filter(
+                    external_system=system, enabled=True, external_id="", status__in=EXPORTABLE_STATUSES,
+                    **{f"customer__{attr}": value},
+                ).values_list("customer_id", flat=True)
+            )  # fmt: skip
+            message = (
+                f"{label} '{value}' has no NetSuite internal ID in {system.name}'s reference mappings, and NetSuite's "
+                f"import takes the {label.lower()} by internal ID, so these customers were not exported. Add it under "
+                f"NetSuite reference mappings ({label}), or change the customers' {label.lower()}."
             )
-        # Leaving the block above renamed the file into place; the commit follows at once.
-    entry.refresh_from_db()
-    return entry
+            groups.append(FailureGroup(MAPPING_MISSING, message, tuple(pks)))
+    customers_fail(system=system, groups=groups, operation=OPERATION, trigger=trigger, user=user)
 
 
 def invalid_customers_log(*, feed: Feed, trigger: str, user: Any = None) -> int:
@@ -343,27 +614,41 @@ def file_sync_handler(
             )
             continue
         to_send.append(customer.pk)
-    entry = customers_export(feed=feed, trigger=trigger, user=user, customer_pks=to_send) if to_send else None
-    sent = set(entry.exported_customers.values_list("customer_id", flat=True)) if entry else set()
+    refused = ""
+    try:
+        entries = customers_export(feed=feed, trigger=trigger, user=user, customer_pks=to_send) if to_send else []
+    except (JobRefused, TransportError) as exc:
+        entries, refused = [], str(exc)
+    held = {
+        pk: (code, message)
+        for pk, code, message in CustomerSync.objects.filter(
+            external_system=external_system, customer_id__in=to_send, last_error_code=MAPPING_MISSING
+        ).values_list("customer_id", "last_error_code", "last_error_message")
+    }
+    file_of = dict(
+        ExportedCustomer.objects.filter(feed_file__in=entries).values_list("customer_id", "feed_file__file_name")
+    )
     for customer in customers:
         if customer.pk in results:
             continue
-        if customer.pk in sent:
+        if customer.pk in file_of:
             results[customer.pk] = SyncResult(
                 customer,
                 ok=True,
                 status=CustomerSync.Status.EXPORTED,
-                message=f"Customer {customer.customer_id} was written to {entry.file_name}; "
+                message=f"Customer {customer.customer_id} was written to {file_of[customer.pk]}; "
                 f"it waits for {external_system.name}'s ID.",
             )
         else:
-            results[customer.pk] = SyncResult(
-                customer,
-                ok=False,
-                status=CustomerSync.Status.ERROR,
-                message=f"Customer {customer.customer_id} was not exported: it is being exported by another run, "
+            code, message = held.get(customer.pk) or (
+                "NOT_EXPORTED",
+                f"Customer {customer.customer_id} was not exported: {refused}"
+                if refused
+                else f"Customer {customer.customer_id} was not exported: it is being exported by another run, "
                 "or its connector is switched off. Try again in a minute.",
-                error_code="NOT_EXPORTED",
+            )
+            results[customer.pk] = SyncResult(
+                customer, ok=False, status=CustomerSync.Status.ERROR, message=message, error_code=code
             )
     for customer in customers:
         result = results[customer.pk]
@@ -378,7 +663,7 @@ def file_sync_handler(
             operation=OPERATION,
             error_code=result.error_code,
             message=result.message,
-            file_name=entry.file_name if entry and customer.pk in sent else "",
+            file_name=file_of.get(customer.pk, ""),
             user=user,
         )
         if not result.ok:

@@ -32,9 +32,10 @@ from customers.models import SyncLog
 from customers.services import synclog_record
 from jobs.services import JobProgress, JobRefused
 
-from ..formats import CsvLayout, CsvReader, FileFormatError, Row, RowFailure
+from ..formats import FileFormatError, Row, RowFailure
 from ..models import Feed, FeedFile
 from ..transport import RemoteFile, Transport, TransportError, transport_for
+from .folders import folders_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,19 @@ class RowProblem:
     customer_pk: int | None = None
 
 
+class FileLayout(Protocol):
+    """How a feed's file is read: ``open`` a binary stream, iterate Row and RowFailure items."""
+
+    name: str
+
+    def open(self, stream: IO[bytes], mapping: Any = None) -> Any:
+        """Start reading (FileFormatError when the file cannot be read at all)."""
+
+
 class BatchProcessor(Protocol):
     """What a feed does with its rows; the ledger does the rest."""
 
-    layout: CsvLayout
+    layout: FileLayout
     operation: str
 
     def write_batch(self, rows: list[Row]) -> list[RowProblem]:
@@ -109,33 +119,46 @@ class ImportSummary:
 
 
 @contextlib.contextmanager
-def feed_lock(feed: Feed) -> Iterator[None]:
-    """Hold the feed for this run, so two runs never read the same file; a dead run's lock goes with it."""
+def try_lock(namespace: int, key: int) -> Iterator[bool]:
+    """Hold (namespace, key) for this process if no other holds it; yield whether it was taken.
+
+    PostgreSQL: a session advisory lock. SQLite (one machine): a lock file. Either way a killed process's lock
+    goes with it, so a restart never waits for a dead run.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, feed.pk])
-            if not cursor.fetchone()[0]:
-                raise JobRefused(_busy_message(feed))
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
+            taken = bool(cursor.fetchone()[0])
         try:
-            yield
+            yield taken
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, feed.pk])
+            if taken:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
         return
-    # Without advisory locks (SQLite: one machine) a lock file does the same; the OS drops it on exit.
     folder = Path(settings.VAR_DIR) / "locks"
     folder.mkdir(parents=True, exist_ok=True)
     name = connection.settings_dict.get("NAME") or "db"
     digest = hashlib.sha256(str(name).encode()).hexdigest()[:12]
-    with open(folder / f"feed-{digest}-{feed.pk}.lock", "w") as handle:
+    with open(folder / f"lock-{digest}-{namespace}-{key}.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise JobRefused(_busy_message(feed)) from None
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def feed_lock(feed: Feed) -> Iterator[None]:
+    """Hold the feed for this run, so two runs never read the same file; a dead run's lock goes with it."""
+    with try_lock(ADVISORY_NAMESPACE, feed.pk) as taken:
+        if not taken:
+            raise JobRefused(_busy_message(feed))
+        yield
 
 
 def _busy_message(feed: Feed) -> str:
@@ -227,6 +250,9 @@ def feed_import(
             _take_in(ctx, remote, spool, processor_factory, None, summary)
             return summary
         with transport_for(feed.connection) as transport:
+            # The other side makes no folder: the feed's own, archive/ and failed/ are made here when missing.
+            for folder, reason in folders_ensure(transport, [feed]).failed:
+                summary.notes.append(f"The folder {folder} could not be created: {reason}")
             folder, pattern = ctx.remote_folder, ctx.file_pattern or feed.file_pattern
             files = transport.list_files(folder, pattern)
             if not files:
@@ -234,6 +260,11 @@ def feed_import(
             for remote in files:
                 try:
                     with spool_remote(transport, remote.path) as spool:
+                        now = transport.stat(remote.path)
+                        if (now.size, now.mtime) != (spool.size, remote.mtime):
+                            # N/sftp uploads in place: a file that changed while it was read is still being written.
+                            summary.notes.append(f"{remote.name} is still being written; the next run reads it.")
+                            continue
                         _take_in(ctx, remote, spool, processor_factory, transport, summary)
                 except TransportError as exc:
                     # One unreachable file must not stop the others; the next run tries it again.
@@ -322,9 +353,10 @@ def _inbound_entry(ctx: RunContext, remote: RemoteFile, spool: Spool, **fields: 
 
 def _read_rows(ctx: RunContext, entry: FeedFile, spool: Spool, processor: BatchProcessor) -> None:
     batch_size = max(ctx.feed.batch_size, 1)
+    reader = None
     with open(spool.path, "rb") as stream:
         try:
-            reader = CsvReader(stream, processor.layout)
+            reader = processor.layout.open(stream, ctx.feed.column_mapping or {})
             batch: list[Row | RowFailure] = []
             checkpoint = entry.checkpoint_line
             for item in reader:
@@ -337,17 +369,28 @@ def _read_rows(ctx: RunContext, entry: FeedFile, spool: Spool, processor: BatchP
             if batch:
                 _commit_batch(ctx, entry, processor, batch)
         except FileFormatError as exc:
-            _finish(ctx, entry, processor, failed_reason=str(exc))
+            _finish(ctx, entry, processor, failed_reason=f"{exc} {_imported_so_far(entry)}")
             return
         except (csv.Error, UnicodeError, ValueError) as exc:
-            line = getattr(getattr(reader, "_reader", None), "line_num", 0) if "reader" in locals() else 0
+            line = reader.line if reader is not None else 0
             reason = (
-                f"The file could not be read past line {line}: {exc}. Rows before it were imported; "
-                "fix the file and send it again."
+                f"The file could not be read past line {line}: {exc}. {_imported_so_far(entry)} Fix the file and "
+                "send it again."
             )
             _finish(ctx, entry, processor, failed_reason=reason)
             return
     _finish(ctx, entry, processor, header_only=reader.rows_read == 0 and entry.rows_total == 0)
+
+
+def _imported_so_far(entry: FeedFile) -> str:
+    """Say how much of a file that failed halfway is in the database: exactly, from the ledger's counts."""
+    entry.refresh_from_db(fields=["rows_total", "rows_ok", "rows_failed"])
+    if not entry.rows_total:
+        return "No row of it was imported."
+    return (
+        f"The {entry.rows_total} rows before it were taken in ({entry.rows_ok} imported, {entry.rows_failed} "
+        "reported in the failed record queue)."
+    )
 
 
 def _commit_batch(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, batch: list[Row | RowFailure]) -> None:

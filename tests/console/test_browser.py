@@ -18,6 +18,7 @@ from console.services import dashboard_snapshot_take
 from customers.dispatch import customers_sync_now
 from customers.models import Customer, CustomerSync, SyncLog
 from customers.services import customer_refresh_validation
+from netsuite.services import reference_mappings_set
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -82,6 +83,7 @@ def rest_system(netsuite_system, netsuite_sandbox):
 
     netsuite_system.historical_import_completed_at = timezone.now()
     netsuite_system.save()
+    reference_mappings_set(external_system=netsuite_system, mappings=SANDBOX_MAPPINGS)
     NetSuiteConnection.objects.create(
         external_system=netsuite_system,
         account_id=netsuite_sandbox.account_id,
@@ -91,7 +93,6 @@ def rest_system(netsuite_system, netsuite_sandbox):
         token_id=netsuite_sandbox.token_id,
         token_secret=netsuite_sandbox.token_secret,
         request_timeout=5,
-        mappings=SANDBOX_MAPPINGS,
         defaults={"subsidiary": "1"},
         push_on_change=False,
     )

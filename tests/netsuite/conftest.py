@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from customers.models import ExternalSystem
 from netsuite.models import NetSuiteConnection
+from netsuite.services import reference_mappings_set
 from netsuite_sandbox import NetSuiteSandbox
 
 SANDBOX_MAPPINGS = {
@@ -28,6 +29,7 @@ def connection(netsuite_system: ExternalSystem, netsuite_sandbox: NetSuiteSandbo
     """Return a connection to the sandbox whose first complete pull is done (pushes may run)."""
     netsuite_system.historical_import_completed_at = timezone.now()
     netsuite_system.save()
+    reference_mappings_set(external_system=netsuite_system, mappings=SANDBOX_MAPPINGS)
     return NetSuiteConnection.objects.create(
         external_system=netsuite_system,
         account_id=netsuite_sandbox.account_id,
@@ -38,7 +40,6 @@ def connection(netsuite_system: ExternalSystem, netsuite_sandbox: NetSuiteSandbo
         token_secret=netsuite_sandbox.token_secret,
         concurrency_share=5,
         request_timeout=2,
-        mappings=SANDBOX_MAPPINGS,
         defaults={"subsidiary": "1"},
         push_on_change=False,
     )

@@ -130,10 +130,10 @@ def test_missing_required_column_fails_the_file_into_failed_folder(local_feeds: 
     local_feeds.put(local_feeds.historical, "bad.csv", fixture="historical-missing-required-column.csv")
     historical(local_feeds)
     entry = FeedFile.objects.get()
-    assert entry.status == "failed" and "shopify_id" in entry.reason
+    assert entry.status == "failed" and "Shopify customer ID" in entry.reason
     assert local_feeds.names(local_feeds.historical, "failed") == ["bad.csv"]
     log = SyncLog.objects.get(record_type="file", outcome="failed")
-    assert log.file_name == "bad.csv" and "shopify_id" in log.message
+    assert log.file_name == "bad.csv" and "Shopify customer ID" in log.message
     assert not Customer.objects.exists()
     local_feeds.system.refresh_from_db()
     assert local_feeds.system.historical_import_completed_at is None
@@ -312,22 +312,23 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
         "externalId": "C1",
         "HCShopifyCustomerId": "6543210001",
         "firstName": '\'=HYPERLINK("x")',
-        "lastName": "'-2",
+        "lastName": "-2",  # a number is data, not a formula: written as it is
         "email": ada.email,
         "phone": "",
         "individual": "T",
         "status": "CUSTOMER-Closed Won",
-        "subsidiary": "Parent Company",
+        "subsidiary": "1",  # by internal ID, as custimport_customer_hc takes it
         "taxable": "TRUE",
         "defaultOrderPriority": "3",
-        "accountSource": "Shopify",
+        "accountSource": "7",
     }
-    assert rows["C2"]["individual"] == "F" and rows["C2"]["subsidiary"] == "Parent Company"
+    assert rows["C2"]["individual"] == "F" and rows["C2"]["subsidiary"] == "1"
     assert (rows["C2"]["firstName"], rows["C2"]["lastName"]) == ("Acme", "")
     assert set(CustomerSync.objects.values_list("status", flat=True)) == {"exported"}
     assert ExportedCustomer.objects.filter(feed_file=entry).count() == 2
     assert entry.status == "done" and entry.rows_total == 2 and len(entry.sha256) == 64
-    assert not [n for n in local_feeds.names(local_feeds.export) if n.startswith(".")]
+    assert local_feeds.names(local_feeds.export) == [entry.file_name]
+    assert local_feeds.names(local_feeds.export, "staging") == []
     # Awaiting NetSuite's ID: not exported again.
     run_export(trigger="on_demand")
     assert FeedFile.objects.filter(direction="out").count() == 1
@@ -386,11 +387,11 @@ def test_party_ident_with_excel_floats(local_feeds: Feeds, make_customer) -> Non
     party_ident(local_feeds)
     sync = first.syncs.get()
     assert (sync.status, sync.external_id) == ("synced", "8812")
-    assert idents(second) == {SHOPIFY_CUST_ID: "6543210000000"}
-    assert second.syncs.get().status == "exported"  # another type does not mark it synced
+    assert idents(second) == {} and second.syncs.get().status == "exported"  # 6.54321E+12 lost digits: refused
     assert idents(third) == {}
     failures = row_failures("2026-01-01-CustomerExport.csv")
-    assert [line for line, _ in failures] == [4, 5]
+    assert [line for line, _ in failures] == [3, 4, 5]
+    assert "scientific notation" in failures[0][1]
     entry = FeedFile.objects.get()
     assert entry.status == "partly_failed"
     assert local_feeds.names(local_feeds.party_ident, "archive") == ["2026-01-01-CustomerExport.csv"]
