@@ -56,8 +56,10 @@ __all__ = [
     "customers_push_changed",
     "customers_push_handler",
     "customers_push_scheduled",
+    "mappings_for",
     "pull_query",
     "push_refusal",
+    "reference_mappings_set",
     "run_in_threads",
     "suiteql_timestamp",
 ]

@@ -42,7 +42,6 @@ from integration_portal.bulk import db_value, in_values, insert_rows, reserve_id
 from ..client import NetSuiteClient
 from ..limiter import slots_for_run
 from ..mapping import (
-    Mappings,
     NetSuiteKeys,
     suiteql_customer,
 )

@@ -43,7 +43,6 @@ from ..client import NetSuiteClient, NetSuiteError, WriteResult
 from ..limiter import slots_for_run
 from ..mapping import (
     MappingError,
-    Mappings,
     customer_to_netsuite,
 )
 from ..models import NetSuiteConnection

@@ -290,10 +290,8 @@ def test_required_value_missing_is_a_row_error() -> None:
 def test_error_file_lines_split_at_the_first_comma_only() -> None:
     with open(FIXTURES / "export-error-commas-in-message.csv", "rb") as stream:
         [row] = list(formats.EXPORT_ERROR.open(stream))
-    assert row.values == {
-        "file_name": "HCCustomerExport-1.csv",
-        "message": "Failed to submit job request: the file has 25,001 records, more than the 25,000 a CSV import takes.",
-    }
+    message = "Failed to submit job request: the file has 25,001 records, more than the 25,000 a CSV import takes."
+    assert row.values == {"file_name": "HCCustomerExport-1.csv", "message": message}
 
 
 def test_export_header_is_exact_and_every_column_is_spreadsheet_safe() -> None:
