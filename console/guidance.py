@@ -26,8 +26,9 @@ ERROR_GUIDANCE: dict[str, str] = {
     "PARENT_NOT_IN_NETSUITE": "Fix and resync the parent company first, then RESYNC this sub-customer.",
     "BINDING_CONFLICT": "Two portal customers point to the same NetSuite customer: merge or unlink the duplicate.",
     "MAPPING_MISSING": (
-        "The customer's value has no NetSuite ID in the connection's mappings: add it on the NetSuite connection "
-        "(Mappings) or pick a mapped value on the customer, then RESYNC."
+        "The customer's value (subsidiary, lead source, payment term, price level, sales rep) has no NetSuite internal "
+        "ID: add it under NetSuite reference mappings for this connector, or pick a mapped value on the customer, then "
+        "RESYNC."
     ),
     "NO_CONNECTION": "Set up the NetSuite connection (NetSuite REST → NetSuite connections), then RESYNC.",
     "NO_CONNECTOR": "No connector is installed for this system's transport: ask the team to enable it.",
@@ -36,9 +37,25 @@ ERROR_GUIDANCE: dict[str, str] = {
     "ROW_INVALID": "Correct the row in the file (the line number is given) and send the file again.",
     "FILE_REJECTED": "The file could not be read: fix it and put it back in the feed's folder.",
     "NETSUITE_IMPORT_ERROR": (
-        "NetSuite's CSV import (HC_SC_ImportCustomer) rejected the customer's row: correct the value NetSuite names "
-        "(e.g. the subsidiary must exist in NetSuite; change it on the customer or the export feed's default), "
-        "save, then RESYNC. A whole-file error names no line: fix its cause, then RESYNC the file's customers."
+        "NetSuite's HC_SC_ImportCustomer could not take the export file (its error file gives the reason, shown in "
+        "the message) and moved it to export/failed/. Fix the cause (a folder, the file's size, NetSuite's import "
+        "map), then RESYNC the customers: they are written into a new file."
+    ),
+    "NETSUITE_FILE_FAILED": (
+        "The export file was found in export/failed/ on the SFTP server: NetSuite did not import it. Look for its "
+        "error file in export/error/archive/ and for a job 'Add Customer-<file>' on NetSuite's CSV Import Job Status "
+        "page (Setup > Import/Export > View CSV Import Status), fix the cause, then RESYNC."
+    ),
+    "NETSUITE_ID_NOT_RETURNED": (
+        "NetSuite's CSV import rejects rows without telling the portal. In NetSuite open Setup > Import/Export > View "
+        "CSV Import Status, find the job named 'Add Customer-<export file>' (the file is in the message), open its "
+        "response file and read the error on this customer's row. Correct the customer (or NetSuite's data), then "
+        "RESYNC. A customer NetSuite already holds under the same external ID is rejected by the import (it only "
+        "adds): link it instead."
+    ),
+    "UNKNOWN_EXPORT_FILE": (
+        "NetSuite reported an error for a file the portal did not write: check the error file in the export feed's "
+        "error/archive/ folder; no customer was marked."
     ),
     "UNKNOWN_EXPORT_ROW": (
         "NetSuite reported an error for a file or line the portal did not write: check the error file in the "

@@ -95,6 +95,7 @@ class SftpsyncConfig(AppConfig):
                     "connection": connection,
                     "remote_folder": Feed.DEFAULT_FOLDERS[kind],
                     "default_subsidiary": DEMO_SUBSIDIARY,
+                    "default_account_source": "Shopify",
                 },
             )
         reference_mappings_set(external_system=system, mappings=DEMO_REFERENCES)

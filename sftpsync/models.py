@@ -74,10 +74,20 @@ class Feed(models.Model):
     enabled = models.BooleanField(default=True)
     # Export file defaults (SPEC section 2); a customer's own value wins where the model has one.
     default_status = models.CharField(max_length=60, default="CUSTOMER-Closed Won")
-    default_subsidiary = models.CharField(max_length=100, blank=True)
+    default_subsidiary = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="For customers without one: a subsidiary mapped under NetSuite reference mappings, or an ID.",
+    )
     default_taxable = models.CharField(max_length=10, default="TRUE")
     default_order_priority = models.PositiveSmallIntegerField(default=5)
-    default_account_source = models.CharField(max_length=60, default="Shopify")
+    default_account_source = models.CharField(
+        "default lead source",
+        max_length=60,
+        blank=True,
+        help_text="Sent as accountSource by internal ID: a lead source mapped under NetSuite reference mappings (or an "
+        "internal ID); blank sends none.",
+    )
     # 20,000: PostgreSQL pays a round trip per batch, which showed at a million rows; memory stays flat.
     batch_size = models.PositiveIntegerField(default=20000, help_text="Rows written to the database at a time.")
     column_mapping = models.JSONField(

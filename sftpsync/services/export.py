@@ -85,41 +85,34 @@ def export_refusal(*, external_system: ExternalSystem) -> str:
 
 @dataclass
 class ExportReferences:
-    """Turns a customer's subsidiary and lead source into the internal IDs custimport_customer_hc requires."""
+    """Turns a customer's subsidiary and lead source into the internal IDs custimport_customer_hc requires.
+
+    A customer without a value of its own takes the export feed's default; a value (or default) without an internal
+    ID in the system's reference mappings keeps its customers out of the file, in error (MAPPING_MISSING).
+    """
 
     feed: Feed
-    subsidiary_default: str = ""
-    source_default: str = ""
     _ids: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.mappings = mappings_for(external_system=self.feed.external_system_id)
-        system = self.feed.external_system.name
-        default = self.feed.default_subsidiary.strip()
-        self.subsidiary_default = (self.mappings.to_netsuite("subsidiaries", default) if default else None) or ""
-        if not self.subsidiary_default:
-            raise JobRefused(
-                f"The customer export to {system} did not run: the export feed's default subsidiary "
-                f"'{default or '(none)'}' has no NetSuite internal ID. NetSuite's import takes the subsidiary by "
-                "internal ID: add it under NetSuite reference mappings (Subsidiary), or set the feed's default "
-                "subsidiary to one that is mapped."
-            )
-        source = self.feed.default_account_source.strip()
-        self.source_default = (self.mappings.to_netsuite("lead_sources", source) or "") if source else ""
-        if source and not self.source_default:
-            raise JobRefused(
-                f"The customer export to {system} did not run: the export feed's default lead source '{source}' has "
-                "no NetSuite internal ID (accountSource takes one). Add it under NetSuite reference mappings (Lead "
-                "source), or clear the feed's default lead source."
-            )
+        self.defaults = {
+            "subsidiaries": self.feed.default_subsidiary.strip(),
+            "lead_sources": self.feed.default_account_source.strip(),
+        }
 
     def resolve(self, kind: str, value: str) -> str | None:
-        """Return the internal ID for a customer's own value (blank: the feed's default); None if unmapped."""
-        if not value.strip():
-            return self.subsidiary_default if kind == "subsidiaries" else self.source_default
+        """Return the internal ID for a customer's value (blank: the feed's default); None if it has none.
+
+        A blank lead source with no default is sent blank: the import map does not require one.
+        """
         key = (kind, value)
         if key not in self._ids:
-            self._ids[key] = self.mappings.to_netsuite(kind, value)
+            local = value.strip() or self.defaults[kind]
+            if not local:
+                self._ids[key] = "" if kind == "lead_sources" else None
+            else:
+                self._ids[key] = self.mappings.to_netsuite(kind, local)
         return self._ids[key]
 
 
@@ -400,6 +393,29 @@ def _mark_placed(entry: FeedFile, path: str, size: int, sha: str) -> None:
     )  # fmt: skip
 
 
+@dataclass
+class ExportResult:
+    """What an export run did: the files it placed, and the customers it held back for a missing internal ID."""
+
+    files: list[FeedFile] = field(default_factory=list)
+    unmapped: dict[str, set[str]] = field(default_factory=dict)
+    held_back: int = 0
+
+    def describe(self) -> str:
+        if self.files:
+            names = ", ".join(f.file_name for f in self.files)
+            text = f"Wrote {sum(f.rows_total for f in self.files)} customers to {len(self.files)} file(s): {names}."
+        else:
+            text = "No customer is waiting to be exported."
+        values = sorted(v or "(feed default)" for values in self.unmapped.values() for v in values)
+        if values:
+            text += (
+                f" Customers with {', '.join(values)} were held back: no NetSuite internal ID in the reference "
+                f"mappings ({self.held_back} newly in the failed record queue)."
+            )
+        return text
+
+
 def customers_export(
     *,
     feed: Feed,
@@ -408,8 +424,8 @@ def customers_export(
     progress: JobProgress | None = None,
     job_run_id: int | None = None,
     customer_pks: Sequence[int] | None = None,
-) -> list[FeedFile]:
-    """Write the customers waiting for NetSuite into export files; return the ledger entries placed by this run.
+) -> ExportResult:
+    """Write the customers waiting for NetSuite into export files; return the files placed by this run.
 
     Entries an earlier run left unplaced (it died) are placed first. Claims lock the customers' sync rows
     (PostgreSQL: SKIP LOCKED, so a concurrent run takes others; SQLite: one writer at a time).
@@ -418,7 +434,7 @@ def customers_export(
     if refusal:
         raise JobRefused(refusal)
     if customer_pks is not None and not customer_pks:
-        return []
+        return ExportResult()
     refs = ExportReferences(feed)
     claims = _Claims()
     placed: list[FeedFile] = []
@@ -445,11 +461,11 @@ def customers_export(
             entry.refresh_from_db()
             if entry.status == FeedFile.Status.DONE:
                 placed.append(entry)
-    _fail_unmapped(feed, claims, trigger, user)
-    return placed
+    held_back = _fail_unmapped(feed, claims, trigger, user)
+    return ExportResult(placed, {k: v for k, v in claims.unmapped.items() if v}, held_back)
 
 
-def _fail_unmapped(feed: Feed, claims: _Claims, trigger: str, user: Any) -> None:
+def _fail_unmapped(feed: Feed, claims: _Claims, trigger: str, user: Any) -> int:
     """Put the customers whose subsidiary or lead source maps to no internal ID in error, one group per value."""
     system = feed.external_system
     labels = {"subsidiaries": ("subsidiary", "Subsidiary"), "lead_sources": ("account_source", "Lead source")}
@@ -457,6 +473,8 @@ def _fail_unmapped(feed: Feed, claims: _Claims, trigger: str, user: Any) -> None
     for kind, values in claims.unmapped.items():
         attr, label = labels[kind]
         for value in sorted(values):
+            default = (feed.default_subsidiary if kind == "subsidiaries" else feed.default_account_source).strip()
+            shown = f"'{value}'" if value.strip() else f"(none, so the export feed's default '{default or 'none'}')"
             pks = list(
                 CustomerSync.objects.filter(
                     external_system=system, enabled=True, external_id="", status__in=EXPORTABLE_STATUSES,
@@ -464,12 +482,13 @@ def _fail_unmapped(feed: Feed, claims: _Claims, trigger: str, user: Any) -> None
                 ).values_list("customer_id", flat=True)
             )  # fmt: skip
             message = (
-                f"{label} '{value}' has no NetSuite internal ID in {system.name}'s reference mappings, and NetSuite's "
-                f"import takes the {label.lower()} by internal ID, so these customers were not exported. Add it under "
-                f"NetSuite reference mappings ({label}), or change the customers' {label.lower()}."
+                f"{label} {shown} has no NetSuite internal ID in {system.name}'s reference mappings, and NetSuite's "
+                f"import takes the {label.lower()} by internal ID, so the customer was not exported. Add it under "
+                f"NetSuite reference mappings ({label}), or change the customer's {label.lower()} (or the export "
+                "feed's default)."
             )
             groups.append(FailureGroup(MAPPING_MISSING, message, tuple(pks)))
-    customers_fail(system=system, groups=groups, operation=OPERATION, trigger=trigger, user=user)
+    return customers_fail(system=system, groups=groups, operation=OPERATION, trigger=trigger, user=user)
 
 
 def invalid_customers_log(*, feed: Feed, trigger: str, user: Any = None) -> int:
@@ -616,7 +635,7 @@ def file_sync_handler(
         to_send.append(customer.pk)
     refused = ""
     try:
-        entries = customers_export(feed=feed, trigger=trigger, user=user, customer_pks=to_send) if to_send else []
+        entries = customers_export(feed=feed, trigger=trigger, user=user, customer_pks=to_send).files
     except (JobRefused, TransportError) as exc:
         entries, refused = [], str(exc)
     held = {

@@ -137,15 +137,11 @@ def run_export(
                     raise JobRefused(
                         f"The export feed for {feed.external_system.name} is disabled; enable it in Feeds."
                     )
-                entries = customers_export(
+                result = customers_export(
                     feed=feed, trigger=trigger, user=user, progress=progress, job_run_id=progress.run.pk
                 )
                 skipped = invalid_customers_log(feed=feed, trigger=trigger, user=user)
-                if entries:
-                    names = ", ".join(e.file_name for e in entries)
-                    text = f"Wrote {sum(e.rows_total for e in entries)} customers to {len(entries)} file(s): {names}."
-                else:
-                    text = "No customer is waiting to be exported."
+                text = result.describe()
                 if skipped:
                     text += f" {skipped} customers with new problems were skipped (see the failed record queue)."
                 progress.note(text)

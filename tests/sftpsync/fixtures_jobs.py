@@ -34,6 +34,7 @@ class Feeds:
                 connection=connection,
                 remote_folder=Feed.DEFAULT_FOLDERS[kind],
                 default_subsidiary="Parent Company",
+                default_account_source="Shopify",
             )
             for kind in Feed.Kind
         }
