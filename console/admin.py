@@ -1,4 +1,4 @@
-"""The Failed Record Queue and the job runs in the admin."""
+"""The Failed Record Queue, the sync log and the job runs in the admin."""
 
 from __future__ import annotations
 
@@ -7,37 +7,40 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from customers.models import Customer, ExternalSystem, SyncLog
-from customers.services import synclog_mark_resolved
+from customers.errors import guidance
+from customers.models import CUSTOMER_RECORD_TYPES, Customer, ExternalSystem, SyncFailure, SyncLog
+from customers.services import failures_mark_resolved
 from integration_portal.paginator import CappedCountPaginator
+from jobs.registry import job_enqueue
 
 from .filters import ErrorCodeFilter, QueueStateFilter
-from .guidance import guidance_for
 from .models import FailedRecord, JobRunRecord
 from .permissions import can_resync
+from .selectors import GROUPS_ON_QUEUE, RESYNC_GROUP_JOB, FailureGroup, failure_groups
 from .services import customers_resync, failed_records_resync
 
 
 class QueueChangeList(ChangeList):
-    """The queue's changelist: newest first on created_at alone, as the open-failures partial index is built.
+    """The queue's changelist: newest first on last_seen_at alone, as the open-failures partial index is built.
 
-    Django appends "-pk" to make the order total; with it SQLite scans the whole log instead of that index.
-    created_at has microseconds, so ties (which could only swap two rows across a page edge) are rare.
+    Django appends "-pk" to make the order total; with it SQLite scans the whole table instead of that index.
+    last_seen_at has microseconds, so ties (which could only swap two rows across a page edge) are rare.
     """
 
     def _get_deterministic_ordering(self, ordering):
-        if ordering and all(field == "-created_at" for field in ordering):
-            return ["-created_at"]
+        if ordering and all(field == "-last_seen_at" for field in ordering):
+            return ["-last_seen_at"]
         return super()._get_deterministic_ordering(ordering)
 
 
-def record_link(obj: SyncLog) -> str:
-    """Link a log entry to what it is about: the customer's page, or the file in the feed ledger."""
+def record_link(obj: SyncFailure | SyncLog) -> str:
+    """Link an entry to what it is about: the customer's page, or the file in the feed ledger."""
     if obj.customer_id:
         url = reverse("admin:customers_customer_change", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, obj.record_id)
@@ -72,76 +75,96 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def error_with_guidance(obj: SyncLog) -> str:
-    guidance = guidance_for(obj.error_code)
-    if not guidance:
+def message_with_guidance(obj: SyncFailure, *, may_resync: bool) -> str:
+    text = guidance(obj.error_code, can_resync=may_resync)
+    if not text:
         return obj.message
-    return format_html('{}<div class="console-guidance">What to do: {}</div>', obj.message, guidance)
+    return format_html('{}<div class="console-guidance">What to do: {}</div>', obj.message, text)
+
+
+def can_be_resynced(obj: SyncFailure) -> bool:
+    return obj.resolved_at is None and obj.customer_id is not None and obj.record_type in CUSTOMER_RECORD_TYPES
+
+
+# A group with more open failures than this is resynced by a background job, not while the operator waits.
+GROUP_RESYNC_NOW = 50
 
 
 @admin.register(FailedRecord)
 class FailedRecordAdmin(ReadOnlyAdmin):
-    """Every failed sync attempt; open ones first and by default, each with a RESYNC button."""
+    """One row per problem with a record and a connector; open ones by default, each with a RESYNC button."""
 
     list_display = (
-        "when",
+        "last_seen",
         "record",
         "record_type",
         "connector",
         "error_code",
         "error_msg",
-        "resolved",
+        "occurrences",
+        "first_seen",
+        "state",
     )
-    list_display_links = ("when",)
-    list_filter = (QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "created_at", "trigger")
+    list_display_links = ("last_seen",)
+    list_filter = (QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "last_seen_at", "trigger")
     search_fields = ("=record_id", "=customer__customer_id", "=file_name")
     search_help_text = "Exact customer ID or file name."
-    # Users come by prefetch: joining auth_user twice makes SQLite's planner give up the open-failures index.
     list_select_related = ("external_system",)
-    ordering = ("-created_at",)
+    ordering = ("-last_seen_at",)
     list_per_page = 50
     # Counting 100,000 open failures on every page view is the cost that grows: count up to 10,000 only.
     show_full_result_count = False
     paginator = CappedCountPaginator
     actions = ["resync_selected", "mark_resolved"]
     change_list_template = "admin/console/failedrecord/change_list.html"
-    readonly_fields = [f.name for f in SyncLog._meta.fields] + ["guidance"]
     fields = (
         "record_type",
         "record_id",
         "customer",
         "external_system",
-        "operation",
-        "trigger",
-        "outcome",
         "error_code",
         "message",
-        "guidance",
+        "what_to_do",
+        "occurrences",
+        "first_seen_at",
+        "last_seen_at",
+        "operation",
+        "trigger",
         "file_name",
         "line_number",
-        "created_at",
-        "created_by",
         "resolved_at",
+        "resolution",
         "resolved_by",
     )
+    readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(outcome=SyncLog.Outcome.FAILED).prefetch_related("resolved_by")
+        return super().get_queryset(request).prefetch_related("resolved_by")
 
     def get_changelist(self, request, **kwargs):
         return QueueChangeList
 
     def get_list_display(self, request):
-        if can_resync(request.user):
-            return (*self.list_display, "resync_button")
-        return self.list_display
+        may = can_resync(request.user)
+
+        @admin.display(description="Error Msg")
+        def error_msg(obj):
+            return message_with_guidance(obj, may_resync=may)
+
+        display = [error_msg if name == "error_msg" else name for name in self.list_display]
+        # RESYNC first: it stays in view at any width, however long the messages are.
+        return ["resync_button", *display] if may else display
 
     def has_resync_permission(self, request):
         return can_resync(request.user)
 
-    @admin.display(description="when", ordering="created_at")
-    def when(self, obj):
-        return f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M}"
+    @admin.display(description="last seen", ordering="last_seen_at")
+    def last_seen(self, obj):
+        return f"{timezone.localtime(obj.last_seen_at):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="first seen", ordering="first_seen_at")
+    def first_seen(self, obj):
+        return f"{timezone.localtime(obj.first_seen_at):%Y-%m-%d %H:%M}"
 
     @admin.display(description="record", ordering="record_id")
     def record(self, obj):
@@ -149,26 +172,27 @@ class FailedRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="connector", ordering="external_system__name")
     def connector(self, obj):
-        return obj.external_system.name if obj.external_system_id else "—"
+        return obj.external_system.name
 
     @admin.display(description="Error Msg")
     def error_msg(self, obj):
-        return error_with_guidance(obj)
+        # get_list_display() swaps in one that names RESYNC to those who may press it.
+        return message_with_guidance(obj, may_resync=False)
 
-    @admin.display(description="guidance")
-    def guidance(self, obj):
-        return guidance_for(obj.error_code) or "No guidance for this error yet: read the message."
+    @admin.display(description="what to do")
+    def what_to_do(self, obj):
+        return guidance(obj.error_code, can_resync=False) or "Read the message."
 
-    @admin.display(description="resolved")
-    def resolved(self, obj):
+    @admin.display(description="state")
+    def state(self, obj):
         if obj.resolved_at is None:
             return "Open"
         by = f" by {obj.resolved_by}" if obj.resolved_by_id else ""
-        return f"Resolved {obj.resolved_at:%Y-%m-%d %H:%M}{by}"
+        return f"{obj.get_resolution_display()} {timezone.localtime(obj.resolved_at):%Y-%m-%d %H:%M}{by}"
 
     @admin.display(description="")
     def resync_button(self, obj):
-        if obj.resolved_at is not None or not (obj.customer_id and obj.external_system_id):
+        if not can_be_resynced(obj):
             return ""
         url = reverse("admin:console_failedrecord_resync", args=[obj.pk])
         # The changelist is one form (it carries the CSRF token); formaction posts it to the resync view.
@@ -190,8 +214,16 @@ class FailedRecordAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark selected failures resolved", permissions=["resync"])
     def mark_resolved(self, request, queryset):
-        count = synclog_mark_resolved(ids=queryset.values_list("pk", flat=True), user=request.user)
+        count = failures_mark_resolved(ids=queryset.values_list("pk", flat=True), user=request.user)
         self.message_user(request, f"{count} failure(s) marked resolved by you; they left the open queue.")
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {
+            "groups": failure_groups(limit=GROUPS_ON_QUEUE),
+            "can_resync": can_resync(request.user),
+            "group_resync_now": GROUP_RESYNC_NOW,
+        }
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def get_urls(self):
         urls = [
@@ -199,6 +231,12 @@ class FailedRecordAdmin(ReadOnlyAdmin):
                 "<int:pk>/resync/",
                 self.admin_site.admin_view(self.resync_view),
                 name="console_failedrecord_resync",
+            ),
+            path("groups/", self.admin_site.admin_view(self.groups_view), name="console_failedrecord_groups"),
+            path(
+                "groups/resync/",
+                self.admin_site.admin_view(self.group_resync_view),
+                name="console_failedrecord_group_resync",
             ),
             path(
                 "customer/<int:customer_pk>/resync/",
@@ -231,6 +269,46 @@ class FailedRecordAdmin(ReadOnlyAdmin):
         else:
             self.message_user(request, report.summary(), messages.WARNING)
         return redirect_back(request, reverse("admin:console_failedrecord_changelist"))
+
+    def groups_view(self, request):
+        """Every group of open failures (connector, record type, problem) with its count."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Failed Record Queue by problem",
+            "opts": self.model._meta,
+            "groups": failure_groups(),
+            "can_resync": can_resync(request.user),
+            "group_resync_now": GROUP_RESYNC_NOW,
+        }
+        return TemplateResponse(request, "admin/console/failedrecord/groups.html", context)
+
+    def group_resync_view(self, request):
+        """RESYNC every open failure of one group: at once when it is small, else as a background job."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_resync(request.user):
+            raise PermissionDenied
+        try:
+            group = FailureGroup.from_post(request.POST)
+        except ValueError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return redirect_back(request, reverse("admin:console_failedrecord_groups"))
+        entries = group.open_failures()
+        if entries.count() > GROUP_RESYNC_NOW:
+            job_enqueue(key=RESYNC_GROUP_JOB, user=request.user, **group.as_kwargs())
+            self.message_user(
+                request,
+                f"Resync of the {group.describe()} is queued as a background job; its progress shows on the Jobs "
+                "page, and each customer that goes through leaves the queue.",
+                messages.SUCCESS,
+            )
+        else:
+            report = failed_records_resync(
+                entries=entries.select_related("customer", "external_system"), user=request.user
+            )
+            level = messages.SUCCESS if not (report.failed or report.skipped) else messages.WARNING
+            self.message_user(request, f"{group.describe().capitalize()}: {report.summary()}", level)
+        return redirect_back(request, reverse("admin:console_failedrecord_groups"))
 
     def customer_resync_view(self, request, customer_pk):
         """RESYNC a customer with one connector from its External System tab (POST only, Operator role)."""

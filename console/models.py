@@ -2,12 +2,12 @@
 
 from django.db import models
 
-from customers.models import SyncLog
+from customers.models import SyncFailure
 from jobs.models import JobRun
 
 
-class FailedRecord(SyncLog):
-    """A failed sync attempt; the open ones are the Failed Record Queue."""
+class FailedRecord(SyncFailure):
+    """A problem with one record and one connector; the open ones are the Failed Record Queue."""
 
     class Meta:
         proxy = True

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.apps import apps
-from django.db.models import Count
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django_q.models import Schedule
 
-from customers.models import CustomerSync, ExternalSystem, SyncLog
+from customers.errors import ErrorCode
+from customers.models import CUSTOMER_RECORD_TYPES, CustomerSync, ExternalSystem, SyncFailure, SyncFailureGroup, SyncLog
 from jobs.models import JobRun
 from jobs.registry import JOBS, JobSpec
 
@@ -131,7 +132,7 @@ def dashboard_count() -> dict:
     # One GROUP BY for every connector's statuses and validity.
     rows = (
         CustomerSync.objects.filter(enabled=True)
-        .values_list("external_system_id", "status", "customer__is_valid")
+        .values_list("external_system_id", "status", "is_ready")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -153,10 +154,11 @@ def dashboard_count() -> dict:
     )
     for system_id, n in late_rows:
         of(system_id)["awaiting_id_late"] = n
+    # The failure service keeps these counts: no count over the failures themselves.
     open_rows = (
-        SyncLog.objects.filter(outcome=SyncLog.Outcome.FAILED, resolved_at__isnull=True)
+        SyncFailureGroup.objects.filter(open_count__gt=0)
         .values_list("external_system_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("open_count"))
         .order_by()
     )
     open_total = 0
@@ -368,3 +370,85 @@ def _awaiting_link(system: ExternalSystem) -> str:
 def latest_attempts(*, limit: int = 10) -> list[SyncLog]:
     """The newest sync attempts (any trigger), so a selective export or a RESYNC shows at once."""
     return list(SyncLog.objects.select_related("external_system", "created_by").order_by("-created_at", "-id")[:limit])
+
+
+# -- the Failed Record Queue's groups -------------------------------------------------------------------------
+
+GROUPS_ON_QUEUE = 12
+RESYNC_GROUP_JOB = "resync_failure_group"
+
+
+@dataclass
+class FailureGroup:
+    """The open failures of one connector, record type and problem."""
+
+    external_system: ExternalSystem
+    record_type: str
+    error_code: str
+    open_count: int = 0
+
+    @property
+    def title(self) -> str:
+        return ErrorCode.coerce(self.error_code).title
+
+    @property
+    def record_type_label(self) -> str:
+        return SyncLog.RecordType(self.record_type).label if self.record_type in SyncLog.RecordType.values else ""
+
+    @property
+    def resyncable(self) -> bool:
+        return self.record_type in CUSTOMER_RECORD_TYPES
+
+    @property
+    def queue_url(self) -> str:
+        url = reverse("admin:console_failedrecord_changelist")
+        return (
+            f"{url}?external_system__id__exact={self.external_system.pk}&record_type__exact={self.record_type}"
+            f"&error_code={self.error_code}"
+        )
+
+    def open_failures(self) -> QuerySet[SyncFailure]:
+        return SyncFailure.objects.filter(
+            external_system=self.external_system,
+            record_type=self.record_type,
+            error_code=self.error_code,
+            resolved_at__isnull=True,
+        ).order_by("pk")
+
+    def describe(self) -> str:
+        kind = self.record_type_label.lower()
+        return f"group \u201c{self.title}\u201d ({kind} failures with {self.external_system.name})"
+
+    def as_kwargs(self) -> dict:
+        return {"system_id": self.external_system.pk, "record_type": self.record_type, "error_code": self.error_code}
+
+    @classmethod
+    def get(cls, *, system_id: int, record_type: str, error_code: str) -> FailureGroup:
+        system = ExternalSystem.objects.filter(pk=system_id).first()
+        if system is None or record_type not in SyncLog.RecordType.values or error_code not in ErrorCode.__members__:
+            raise ValueError("That group of failures does not exist (any more): reload the queue and try again.")
+        row = SyncFailureGroup.objects.filter(
+            external_system=system, record_type=record_type, error_code=error_code
+        ).first()
+        return cls(system, record_type, error_code, row.open_count if row else 0)
+
+    @classmethod
+    def from_post(cls, data) -> FailureGroup:
+        system_id = data.get("system", "")
+        if not system_id.isdigit():
+            raise ValueError("That group of failures does not exist (any more): reload the queue and try again.")
+        return cls.get(
+            system_id=int(system_id), record_type=data.get("record_type", ""), error_code=data.get("code", "")
+        )
+
+
+def failure_groups(*, limit: int | None = None) -> list[FailureGroup]:
+    """Groups with open failures, the largest first: one query on the counts the failure service keeps."""
+    rows = (
+        SyncFailureGroup.objects.filter(open_count__gt=0)
+        .select_related("external_system")
+        .order_by("-open_count", "error_code", "pk")
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [FailureGroup(r.external_system, r.record_type, r.error_code, r.open_count) for r in rows]

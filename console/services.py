@@ -13,8 +13,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from customers.dispatch import SyncResult, customers_sync_now
-from customers.models import Customer, ExternalSystem, SyncLog
-from customers.services import customer_request_resync, customers_find_by_ids, synclog_record
+from customers.models import CUSTOMER_RECORD_TYPES, Customer, CustomerSync, ExternalSystem, SyncFailure, SyncLog
+from customers.services import attempt_record, customer_attempt, customer_request_resync, customers_find_by_ids
 from jobs.models import JobRun
 from jobs.registry import JOBS, job_enqueue
 
@@ -27,12 +27,6 @@ _ID_SEPARATORS = re.compile(r"[\s,;]+")
 def ids_parse(text: str) -> list[str]:
     """Split IDs typed or pasted by an operator (spaces, commas, semicolons or lines); keep order, drop repeats."""
     return list(dict.fromkeys(p for p in _ID_SEPARATORS.split(text or "") if p))
-
-
-def _record_type(customer: Customer) -> str:
-    if customer.party_type == Customer.PartyType.COMPANY:
-        return SyncLog.RecordType.COMPANY
-    return SyncLog.RecordType.CUSTOMER
 
 
 def customers_sync_logged(
@@ -51,18 +45,14 @@ def customers_sync_logged(
     for result in results:
         if result.customer.pk in logged:
             continue
-        synclog_record(
-            record_type=_record_type(result.customer),
-            record_id=result.customer.customer_id,
-            customer=result.customer,
-            external_system=external_system,
-            operation="sync now",
-            trigger=trigger,
-            outcome=SyncLog.Outcome.SUCCESS if result.ok else SyncLog.Outcome.FAILED,
-            error_code=result.error_code[:60],
-            message=result.message,
-            user=user,
-        )
+        # The connector refused before it could log (no connection, no feed): its sync row says why too.
+        attempt_record(
+            customer_attempt(
+                result.customer, external_system, ok=result.ok, trigger=trigger, operation="sync now",
+                code=result.error_code, message=result.message, user=user,
+                status=result.status if result.status in CustomerSync.Status.values else None,
+            )
+        )  # fmt: skip
     # The dashboard's counts are not recounted here (a million-row count per click): its latest-attempts
     # list shows this attempt at once, and the count job's next snapshot (every minute) counts it.
     return results
@@ -104,7 +94,7 @@ def customers_export_selected(
                     ok=False,
                     message=f"No customer has the ID {given} (neither a portal customer ID nor a NetSuite internal "
                     "ID): check the ID and try again.",
-                    error_code="UNKNOWN_ID",
+                    error_code="UNKNOWN_ID",  # not a failure of a record: nothing is queued
                 )
             )
             continue
@@ -140,16 +130,21 @@ class ResyncReport:
         return " ".join(parts) or "Nothing to resync."
 
 
-def failed_records_resync(*, entries: Iterable[SyncLog], user=None) -> ResyncReport:
+def failed_records_resync(*, entries: Iterable[SyncFailure], user=None) -> ResyncReport:
     """Send each failed record's customer again now; a success resolves its open failures."""
     report = ResyncReport([], [], [])
     by_system: dict[int, tuple[ExternalSystem, dict[int, Customer]]] = {}
     for entry in entries:
-        if entry.customer_id is None or entry.external_system_id is None:
+        if entry.customer_id is None or entry.record_type not in CUSTOMER_RECORD_TYPES:
             what = entry.file_name or entry.record_id
+            action = (
+                "fix the file and send it again"
+                if entry.record_type in (SyncLog.RecordType.FILE, SyncLog.RecordType.FILE_ROW)
+                else "fix its cause; the next run tries again"
+            )
             report.skipped.append(
-                f"{entry.get_record_type_display()} {what} cannot be resynced from here: it is not a customer sent to "
-                "a connector. Fix the file and send it again."
+                f"{entry.get_record_type_display()} {what} cannot be resynced from here: it is not a customer sent "
+                f"to a connector; {action}."
             )
             continue
         _system, customers = by_system.setdefault(entry.external_system_id, (entry.external_system, {}))
@@ -173,7 +168,7 @@ def customers_resync(*, customers: Sequence[Customer], external_system: External
 
 def job_run_now(*, key: str, user=None) -> str:
     """Queue the job to run now on the cluster, recording who asked; return the task ID."""
-    if key not in JOBS:
+    if key not in JOBS or not JOBS[key].run_now:
         raise KeyError(key)
     return job_enqueue(key=key, user=user)
 

@@ -121,8 +121,8 @@ class ExternalSystemInline(admin.TabularInline):
 
     model = CustomerSync
     extra = 0
-    fields = ("external_system", "enabled", "status", "external_id", "last_attempt_at", "last_error")
-    readonly_fields = ("status", "external_id", "last_attempt_at", "last_error")
+    fields = ("external_system", "enabled", "status", "still_needs", "external_id", "last_attempt_at", "last_error")
+    readonly_fields = ("status", "still_needs", "external_id", "last_attempt_at", "last_error")
     verbose_name = "External System"
     verbose_name_plural = "External System"
 
@@ -145,6 +145,15 @@ class ExternalSystemInline(admin.TabularInline):
             obj.external_system_id,
             obj.external_system.name,
         )
+
+    @admin.display(description="still needs")
+    def still_needs(self, obj: CustomerSync) -> str:
+        if not obj.pk or not obj.enabled:
+            return "—"
+        if obj.is_ready:
+            return "Nothing: ready to send"
+        lines = [line for line in obj.problems.splitlines() if line.strip()]
+        return format_html('<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((p,) for p in lines)))
 
     @admin.display(description="last error")
     def last_error(self, obj: CustomerSync) -> str:

@@ -20,7 +20,7 @@ from .models import (
     ExternalSystem,
     PartyIdentification,
 )
-from .services import customer_validate_for_export, problems_as_text
+from .services import NOT_SELECTED, customer_readiness
 
 FIRST_NAMES = [
     "Ada",
@@ -184,8 +184,18 @@ def _fill(
     syncs = [CustomerSync(external_system=system, status=CustomerSync.Status.PENDING)] if system else []
     if rng.random() < 0.05 and syncs:
         syncs[0].enabled = False  # connector not selected: invalid for export
-    problems = customer_validate_for_export(customer=customer, addresses=addresses, syncs=syncs)
-    customer.is_valid, customer.problems = not problems, problems_as_text(problems)
+    if customer.segment == Customer.Segment.B2C:
+        shopify_id = str(6_000_000_000_000 + int(customer.customer_id[1:]))
+        batch.idents[index] = [PartyIdentification(type=SHOPIFY_CUST_ID, value=shopify_id)]
+    readiness = customer_readiness(
+        customer=customer,
+        addresses=addresses,
+        syncs=syncs,
+        identification_types={i.type for i in batch.idents.get(index, ())},
+    )
+    customer.is_valid, customer.problems = readiness.is_valid, readiness.problems
+    for sync in syncs:
+        sync.is_ready, sync.problems, sync.problem_code = readiness.syncs.get(sync.external_system_id, NOT_SELECTED)
     batch.customers.append(customer)
     batch.addresses[index] = addresses
     batch.syncs[index] = syncs
@@ -193,9 +203,6 @@ def _fill(
         batch.contacts[index] = [
             Contact(first_name=rng.choice(FIRST_NAMES), last_name=rng.choice(LAST_NAMES), email=customer.email)
         ]
-    if customer.segment == Customer.Segment.B2C:
-        shopify_id = str(6_000_000_000_000 + int(customer.customer_id[1:]))
-        batch.idents[index] = [PartyIdentification(type=SHOPIFY_CUST_ID, value=shopify_id)]
 
 
 CUSTOMER_COLUMNS = (
@@ -244,9 +251,9 @@ def save_batch(batch: DemoBatch) -> int:
         insert_rows(
             CustomerSync,
             ("customer_id", "external_system_id", "enabled", "status", "external_id", "last_error_code",
-             "last_error_message"),
-            ((pk[i], s.external_system_id, s.enabled, s.status, "", "", "") for i, items in batch.syncs.items()
-             for s in items),
+             "last_error_message", "is_ready", "problems", "problem_code"),
+            ((pk[i], s.external_system_id, s.enabled, s.status, "", "", "", s.is_ready, s.problems, s.problem_code)
+             for i, items in batch.syncs.items() for s in items),
         )  # fmt: skip
         insert_rows(
             PartyIdentification,

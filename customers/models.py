@@ -63,6 +63,11 @@ class ExternalSystem(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def carries_persons_only(self) -> bool:
+        """HotWax's customer file has no company name column: the file connector sends persons only (SPEC 2)."""
+        return self.transport == self.Transport.FILE
+
 
 class Customer(models.Model):
     """A customer (person or company) as the portal holds it; its customer ID is NetSuite's external ID."""
@@ -209,6 +214,11 @@ class CustomerSync(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error_code = models.CharField(max_length=60, blank=True)
     last_error_message = models.TextField(blank=True)
+    # What this connector still needs before the customer can be sent (its requirements: SPEC section 4),
+    # kept by the validation service so that jobs filter on readiness in SQL.
+    is_ready = models.BooleanField("ready to send", default=False)
+    problems = models.TextField("what is missing", blank=True, help_text="One problem per line.")
+    problem_code = models.CharField(max_length=60, blank=True, help_text="The first problem's error code.")
 
     class Meta:
         constraints = [
@@ -234,7 +244,7 @@ class CustomerSync(models.Model):
 
 
 class SyncLog(models.Model):
-    """One attempt to sync one record; failures that are not resolved form the Failed Record Queue."""
+    """One attempt to sync one record: the history. The open problems are SyncFailure rows (the queue)."""
 
     class RecordType(models.TextChoices):
         CUSTOMER = "customer", "Customer"
@@ -243,6 +253,7 @@ class SyncLog(models.Model):
         ADDRESS = "address", "Address"
         FILE = "file", "File"
         FILE_ROW = "file_row", "File row"
+        CONNECTION = "connection", "Connection"
 
     class Trigger(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -273,25 +284,105 @@ class SyncLog(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["record_type", "record_id"], name="sync_log_record")]
+        verbose_name = "sync attempt"
+
+    def __str__(self) -> str:
+        return f"{self.get_record_type_display()} {self.record_id}: {self.get_outcome_display()}"
+
+
+# A customer's own failures are keyed by the customer whatever its party type (a person that becomes a company
+# keeps one open failure, not one of each type).
+CUSTOMER_RECORD_TYPES = (SyncLog.RecordType.CUSTOMER, SyncLog.RecordType.COMPANY)
+
+
+class SyncFailure(models.Model):
+    """A problem with one record and one connector: the Failed Record Queue's rows.
+
+    At most one is open per record and connector (``failures_record`` in the services keeps it so, and a unique
+    index makes a concurrent double an error rather than a duplicate). The same problem seen again counts an
+    occurrence; a different problem supersedes it; a success resolves it. Attempts themselves are in SyncLog.
+    """
+
+    class Resolution(models.TextChoices):
+        SUCCEEDED = "succeeded", "A later attempt succeeded"
+        SUPERSEDED = "superseded", "Replaced by a different problem"
+        BY_HAND = "by_hand", "Marked resolved by an operator"
+
+    record_type = models.CharField(max_length=12, choices=SyncLog.RecordType.choices)
+    record_id = models.CharField("record", max_length=255, help_text="Customer ID, file name and line, ...")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_failures", db_index=False
+    )
+    external_system = models.ForeignKey(
+        ExternalSystem, on_delete=models.PROTECT, related_name="sync_failures", verbose_name="connector"
+    )
+    error_code = models.CharField(max_length=60)
+    message = models.TextField("error msg")
+    operation = models.CharField(max_length=60, blank=True)
+    trigger = models.CharField(max_length=12, choices=SyncLog.Trigger.choices, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    line_number = models.PositiveIntegerField(null=True, blank=True)
+    occurrences = models.PositiveIntegerField(default=1, help_text="How many attempts met this problem.")
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["record_type", "record_id"], name="sync_log_record"),
-            models.Index(
-                fields=["-created_at"],
-                condition=Q(outcome="failed", resolved_at__isnull=True),
-                name="sync_log_open_failures",
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_system", "record_type", "record_id"],
+                condition=Q(resolved_at__isnull=True),
+                name="sync_failure_open_once",
             ),
         ]
+        indexes = [
+            # The queue: open failures, newest first (and by connector, code, type).
+            models.Index(fields=["-last_seen_at"], condition=Q(resolved_at__isnull=True), name="sync_failure_open"),
+            models.Index(
+                fields=["error_code", "external_system", "-last_seen_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="sync_failure_open_code",
+            ),
+            # A success resolves the customer's open failures.
+            models.Index(fields=["customer"], condition=Q(resolved_at__isnull=True), name="sync_failure_open_cust"),
+            # New failures for the digest.
+            models.Index(fields=["first_seen_at"], name="sync_failure_first_seen"),
+        ]
+        verbose_name = "sync failure"
 
     def __str__(self) -> str:
-        return f"{self.get_record_type_display()} {self.record_id}: {self.get_outcome_display()}"
+        return f"{self.get_record_type_display()} {self.record_id}: {self.error_code}"
 
     @property
-    def is_open_failure(self) -> bool:
-        return self.outcome == self.Outcome.FAILED and self.resolved_at is None
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class SyncFailureGroup(models.Model):
+    """How many failures are open per connector, record type and code: the queue's grouped view, kept by the
+    failure service in the same transaction as the failures, so it reads in one indexed query at any size."""
+
+    external_system = models.ForeignKey(ExternalSystem, on_delete=models.CASCADE, related_name="+")
+    record_type = models.CharField(max_length=12, choices=SyncLog.RecordType.choices)
+    error_code = models.CharField(max_length=60)
+    open_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_system", "record_type", "error_code"], name="sync_failure_group_unique"
+            )
+        ]
+        verbose_name = "failure group"
+
+    def __str__(self) -> str:
+        return f"{self.error_code} ({self.record_type}) @ {self.external_system_id}: {self.open_count}"

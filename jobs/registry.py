@@ -21,6 +21,8 @@ class JobSpec:
     description: str = ""
     default_minutes: int = DEFAULT_MINUTES
     scheduled: bool = True
+    # False for a job that needs arguments only its own page gives (e.g. which group of failures to resync).
+    run_now: bool = True
 
 
 JOBS: dict[str, JobSpec] = {}

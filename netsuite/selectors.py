@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from django.db.models import F, Q, QuerySet
 
+from customers.errors import ErrorCode, Kind
 from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdentification
 
 from .models import NetSuiteConnection
 
 # Failures caused by the customer's own data: sent again only once the customer changes. Any other failure
 # (timeouts, limits, server errors, bad answers, credentials, mappings) is tried again by the next run.
-WAIT_FOR_CHANGE_CODES = (
-    "MISSING_PAYMENT_TERM",
-    "MISSING_PRICE_LEVEL",
-    "MISSING_ADDRESS",
-    "MISSING_ADDRESS_LABEL",
-    "INCOMPLETE_ADDRESS",
-    "MISSING_CUSTOMER_NAME",
-    "CONNECTOR_NOT_SELECTED",
-    "VALIDATION_FAILED",
-    "USER_ERROR",
-    "INVALID_EXTERNAL_ID",
-    "DUP_ENTITY",
-    "BINDING_CONFLICT",
-)
+WAIT_FOR_CHANGE_CODES = tuple(str(code) for code in ErrorCode if code.kind is Kind.DATA)
 
 
 class ConnectionNotFound(Exception):

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from customers.models import Address, Customer, CustomerSync, ExternalSystem
+from customers.models import SHOPIFY_CUST_ID, Address, Customer, CustomerSync, ExternalSystem, PartyIdentification
+from customers.services import customer_refresh_validation
 
 
 class TaskQueue:
@@ -50,10 +51,14 @@ def netsuite_system(db) -> ExternalSystem:
 
 @pytest.fixture
 def make_customer(db, netsuite_system) -> Callable[..., Customer]:
-    """Build a customer that passes export validation unless told otherwise."""
+    """Build a customer that passes export validation unless told otherwise.
+
+    For a file connector (HotWax's file needs one) the customer gets a Shopify customer ID unless
+    ``shopify_id=False``; ``shopify_id=True`` gives one whatever the connector.
+    """
     counter = iter(range(1, 1_000_000))
 
-    def make(*, address: bool = True, connector: bool = True, **fields) -> Customer:
+    def make(*, address: bool = True, connector: bool = True, shopify_id: bool | None = None, **fields) -> Customer:
         n = next(counter)
         values = {
             "customer_id": f"C{10000 + n}",
@@ -78,8 +83,11 @@ def make_customer(db, netsuite_system) -> Callable[..., Customer]:
                 is_default_billing=True,
                 is_default_shipping=True,
             )
+        if shopify_id or (shopify_id is None and connector and netsuite_system.carries_persons_only):
+            PartyIdentification.objects.create(customer=customer, type=SHOPIFY_CUST_ID, value=str(6_000_000_000 + n))
         if connector:
             CustomerSync.objects.create(customer=customer, external_system=netsuite_system)
+        customer_refresh_validation(customer=customer)
         return customer
 
     return make

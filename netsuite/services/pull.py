@@ -20,6 +20,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from customers.errors import ErrorCode
 from customers.models import (
     SHOPIFY_CUST_ID,
     Address,
@@ -32,11 +33,12 @@ from customers.models import (
     new_customer_id,
 )
 from customers.services import (
-    SyncLogEntry,
+    Attempt,
+    SyncReadiness,
+    attempts_record,
     customer_validate_for_export,
-    problems_as_text,
-    synclog_record_many,
 )
+from customers.services.validation import NOT_SELECTED
 from integration_portal.bulk import db_value, in_values, insert_rows, reserve_ids
 
 from ..client import NetSuiteClient
@@ -275,7 +277,7 @@ class _PullApplier:
         self.enabled_sync = [CustomerSync(external_system=self.system, enabled=True)]
         self._probe = Customer()
 
-    def _validity(self, values: list, addresses: Sequence[Address], *, linked: bool = True) -> tuple[bool, str]:
+    def _validity(self, values: list, addresses: Sequence[Address], *, linked: bool = True) -> SyncReadiness:
         """Return the stored validity of a customer given as column values (after this page) and its addresses;
         ``linked``: it has an enabled sync (a new customer gets one)."""
         # One in-memory customer reloaded per row: building a model instance for each would cost more than
@@ -284,20 +286,21 @@ class _PullApplier:
         problems = customer_validate_for_export(
             customer=self._probe, addresses=addresses, syncs=self.enabled_sync if linked else ()
         )
-        return not problems, problems_as_text(problems)
+        return SyncReadiness.of(problems)
 
-    def _failure(self, record_id: str, customer_pk: int | None, code: str, message: str) -> SyncLogEntry:
+    def _failure(self, record_id: str, customer_pk: int | None, code: str, message: str) -> Attempt:
         self.report.failed += 1
-        return SyncLogEntry(
+        # A pull failure says nothing about sending the customer: its sync row is left alone.
+        return Attempt(
+            external_system=self.system,
             record_type=SyncLog.RecordType.CUSTOMER,
             record_id=record_id,
-            customer=Customer(pk=customer_pk) if customer_pk else None,
-            external_system=self.system,
+            ok=False,
+            customer=customer_pk,
+            code=code,
+            message=message,
             operation=OPERATION_PULL,
             trigger=self.trigger,
-            outcome=SyncLog.Outcome.FAILED,
-            error_code=code,
-            message=message,
             user=self.user,
         )
 
@@ -376,19 +379,20 @@ class _PullApplier:
         report = self.report
         now = timezone.now()
         stamp = db_value(Customer, "modified_at", now)
-        failures: list[SyncLogEntry] = []
+        failures: list[Attempt] = []
         rows = []
         for item in items:
             keys, fields = suiteql_customer(item, mappings=self.mappings, tz=self.tz)
             if not keys.internal_id:
                 message = f"NetSuite sent a customer without an id: {item!r}"
-                failures.append(self._failure("(no id)", None, "MALFORMED_RESPONSE", message))
+                failures.append(self._failure("(no id)", None, ErrorCode.MALFORMED_RESPONSE, message))
                 continue
             rows.append((keys, fields))
         matched, local, taken = self._match(rows) if rows else ({}, {}, set())
 
         new_rows: list[tuple] = []
         new_keys: dict[str, NetSuiteKeys] = {}  # customer ID → NetSuite keys
+        new_state: dict[str, SyncReadiness] = {}  # customer ID → its validity, and its new link's readiness
         changed: dict[int, list] = {}  # pk → the customer's values after this page
         links: list[tuple[int, NetSuiteKeys]] = []
         claimed: dict[int, str] = {}  # pk → the NetSuite ID this page links it to
@@ -403,7 +407,7 @@ class _PullApplier:
                         self._failure(
                             keys.external_id or keys.internal_id,
                             pk,
-                            "DUPLICATE_IN_NETSUITE",
+                            ErrorCode.DUPLICATE_IN_NETSUITE,
                             f"NetSuite customer {keys.internal_id} (external ID {keys.external_id or 'none'}) "
                             f"matches customer {values[_AT['customer_id']]}, which is already linked to NetSuite "
                             f"customer {other}: NetSuite holds a duplicate. Merge the two in NetSuite, then pull "
@@ -440,7 +444,9 @@ class _PullApplier:
                 values[_AT["segment"]] = B2B if fields["party_type"] == COMPANY or keys.parent_id else B2C
                 values[_AT["created_at"]] = values[_AT["modified_at"]] = stamp
                 # A new customer has no address yet and gets its link with this system below.
-                values[_AT["is_valid"]], values[_AT["problems"]] = self._validity(values, ())
+                state = self._validity(values, ())
+                values[_AT["is_valid"]], values[_AT["problems"]] = state.is_ready, state.problems
+                new_state[customer_id] = state
                 new_rows.append(values)
                 new_keys[customer_id] = keys
                 report.created += 1
@@ -452,8 +458,8 @@ class _PullApplier:
                 values[0] = pk
                 links.append((pk, new_keys[values[_AT["customer_id"]]]))
             insert_rows(Customer, CUSTOMER_ATTNAMES, new_rows)
-        self._link(links, local, now)
-        synclog_record_many(failures)
+        self._link(links, local, now, {v[0]: new_state[v[_AT["customer_id"]]] for v in new_rows})
+        attempts_record(failures, now=now)
 
     def _update_customers(
         self, changed: dict[int, list], local: dict[int, _Local], links: list[tuple[int, Any]], stamp: Any
@@ -473,7 +479,7 @@ class _PullApplier:
             values = changed.get(pk) or found.values
             # A customer without a sync with this system gets an enabled one below; one with a disabled sync
             # keeps it, and counts as linked only through other enabled syncs.
-            state = self._validity(values, addresses[pk], linked=found.sync_id is None or found.has_enabled_sync)
+            state = self._validity(values, addresses[pk], linked=found.sync_id is None or found.has_enabled_sync)[:2]
             if pk in changed:
                 values[_AT["is_valid"]], values[_AT["problems"]] = state
             elif state != (values[_AT["is_valid"]], values[_AT["problems"]]):
@@ -490,8 +496,16 @@ class _PullApplier:
         # Validity is derived, not a change to sync: modified_at stays.
         update_rows(Customer, ["is_valid", "problems"], validity)
 
-    def _link(self, links: list[tuple[int, NetSuiteKeys]], local: dict[int, _Local], now: datetime) -> None:
-        """Create the NetSuite and Shopify identifications and the synced links; set parent companies."""
+    def _link(
+        self,
+        links: list[tuple[int, NetSuiteKeys]],
+        local: dict[int, _Local],
+        now: datetime,
+        readiness: dict[int, SyncReadiness],
+    ) -> None:
+        """Create the NetSuite and Shopify identifications and the synced links; set parent companies.
+
+        ``readiness``: the new customers' validity, which is also their new link's (it is their only one)."""
         stamp = db_value(PartyIdentification, "created_at", now)
         idents = {
             (self.ident_type, keys.internal_id): pk for pk, keys in links if pk not in local or not local[pk].linked_to
@@ -509,7 +523,8 @@ class _PullApplier:
         for pk, keys in links:
             found = local.get(pk)
             if found is None or found.sync_id is None:
-                new_syncs.append((pk, self.system.pk, True, SYNCED, keys.internal_id, synced_at))
+                state = readiness.get(pk, NOT_SELECTED)
+                new_syncs.append((pk, self.system.pk, True, SYNCED, keys.internal_id, synced_at, *state))
                 continue
             # A pending or failed link keeps its status: local changes still have to be sent.
             keep = found.sync_status in (PENDING, ERROR)
@@ -522,8 +537,8 @@ class _PullApplier:
                 changed_syncs.append((found.sync_id, keys.internal_id, SYNCED, synced_at))
         insert_rows(
             CustomerSync,
-            ("customer_id", "external_system_id", "enabled", "status", "external_id", "last_synced_at",
-             "last_error_code", "last_error_message"),
+            ("customer_id", "external_system_id", "enabled", "status", "external_id", "last_synced_at", "is_ready",
+             "problems", "problem_code", "last_error_code", "last_error_message"),
             [(*row, "", "") for row in new_syncs],
             on_conflict_ignore=True,
         )  # fmt: skip

@@ -10,30 +10,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from customers.dispatch import SyncResult
+from customers.errors import ErrorCode
 from customers.models import (
     Customer,
     CustomerSync,
     ExternalSystem,
     PartyIdentification,
-    SyncLog,
 )
 from customers.services import (
     IdentificationConflict,
-    SyncLogEntry,
-    customer_sync_record_error,
-    customer_sync_record_success,
+    attempt_record,
+    attempts_record,
+    customer_attempt,
     customer_validate_for_export,
     identification_add,
-    synclog_record,
-    synclog_record_many,
 )
 from integration_portal.bulk import db_value, insert_rows
 from jobs.services import JobRefused
@@ -46,7 +44,7 @@ from ..mapping import (
     customer_to_netsuite,
 )
 from ..models import NetSuiteConnection
-from .common import NO_CONNECTION, OPERATION_UPDATE, OPERATION_UPSERT, PARENT_NOT_IN_NETSUITE, client_for, record_type
+from .common import NO_CONNECTION, OPERATION_UPDATE, OPERATION_UPSERT, PARENT_NOT_IN_NETSUITE, client_for
 from .references import mappings_for
 from .threads import run_in_threads
 
@@ -60,6 +58,10 @@ BACKLOG_PER_SLOT = 20
 
 
 NOT_SENT = "Not sent to NetSuite: "
+
+
+def in_netsuite(internal_id: str) -> str:
+    return f"In NetSuite as internal ID {internal_id}."
 
 
 def not_sent(reasons: str) -> str:
@@ -227,37 +229,23 @@ class _Push:
         insert_rows(PartyIdentification, ("customer_id", "type", "value", "created_at"), new_idents)
         if not bound:
             return conflicts
-        CustomerSync.objects.filter(pk__in=[item.sync.pk for item, _ in bound]).update(
-            status=CustomerSync.Status.SYNCED,
-            last_attempt_at=now,
-            last_synced_at=now,
-            last_error_code="",
-            last_error_message="",
-            external_id=Case(*(When(pk=item.sync.pk, then=Value(internal_id)) for item, internal_id in bound)),
-        )
-        synclog_record_many(
+        attempts_record(
             [
-                SyncLogEntry(
-                    record_type=record_type(item.customer),
-                    record_id=item.customer.customer_id,
-                    customer=item.customer,
-                    external_system=self.system,
-                    operation=OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT,
-                    trigger=self.trigger,
-                    outcome=SyncLog.Outcome.SUCCESS,
-                    message=f"In NetSuite as internal ID {internal_id}.",
-                    user=self.user,
+                self._attempt(
+                    item, ok=True, external_id=internal_id, message=f"In NetSuite as internal ID {internal_id}."
                 )
                 for item, internal_id in bound
-            ]
+            ],
+            now=now,
         )
         for item, internal_id in bound:
             sync = item.sync
-            sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
-            sync.last_attempt_at = sync.last_synced_at = now
-            sync.last_error_code = sync.last_error_message = ""
+            if sync is not None:
+                sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
+                sync.last_attempt_at = sync.last_synced_at = now
+                sync.last_error_code = sync.last_error_message = ""
             self.internal_ids[item.customer.pk] = internal_id
-            result = SyncResult(item.customer, ok=True, status=sync.status, external_id=internal_id)
+            result = SyncResult(item.customer, ok=True, status=CustomerSync.Status.SYNCED, external_id=internal_id)
             self._record(item.customer, sync, result)
         return conflicts
 
@@ -295,8 +283,8 @@ class _Push:
             return None
         problems = customer_validate_for_export(customer=customer, external_system=self.system)
         if problems:
-            code = problems[0].code if len(problems) == 1 else "VALIDATION_FAILED"
-            return self._fail(customer, sync, code, not_sent("; ".join(p.message for p in problems)))
+            # The first problem names the failure (one code for one problem, whichever connector meets it).
+            return self._fail(customer, sync, problems[0].code, not_sent("; ".join(p.message for p in problems)))
         parent_id = ""
         if customer.parent_id:
             parent_id = self.internal_ids.get(customer.parent_id, "")
@@ -341,35 +329,35 @@ class _Push:
                 code, message = error.code, error.message
             else:
                 logger.exception("Unexpected error pushing customer %s", customer.customer_id, exc_info=error)
-                code, message = "UNEXPECTED_ERROR", f"Unexpected error ({type(error).__name__}: {error})."
+                code = ErrorCode.PORTAL_INTERNAL_ERROR
+                message = f"An error inside the portal ({type(error).__name__}: {error})."
             self._fail(customer, sync, code, f"NetSuite push failed: {message}", operation=operation)
             return
         internal_id = result.internal_id
         try:
             with transaction.atomic():
                 identification_add(customer=customer, type=self.system.identification_type, value=internal_id)
-                customer_sync_record_success(sync=sync, external_id=internal_id)
-                self._log(customer, operation, SyncLog.Outcome.SUCCESS, f"In NetSuite as internal ID {internal_id}.")
+                attempt_record(
+                    self._attempt(
+                        item, ok=True, external_id=internal_id, message=f"In NetSuite as internal ID {internal_id}."
+                    )
+                )
         except (IdentificationConflict, IntegrityError) as exc:
-            sync.refresh_from_db()
             self._fail_binding(item, internal_id, str(exc))
             return
         self.internal_ids[customer.pk] = internal_id
-        self._record(customer, sync, SyncResult(customer, ok=True, status=sync.status, external_id=internal_id))
-
-    def _log(self, customer: Customer, operation: str, outcome: str, message: str, *, code: str = "") -> None:
-        synclog_record(
-            record_type=record_type(customer),
-            record_id=customer.customer_id,
-            customer=customer,
-            external_system=self.system,
-            operation=operation,
-            trigger=self.trigger,
-            outcome=outcome,
-            error_code=code,
-            message=message,
-            user=self.user,
+        if sync is not None:
+            sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
+        self._record(
+            customer, sync, SyncResult(customer, ok=True, status=CustomerSync.Status.SYNCED, external_id=internal_id)
         )
+
+    def _attempt(self, item: _Prepared, *, ok: bool, external_id: str = "", message: str = "", code: str = ""):
+        operation = OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT
+        return customer_attempt(
+            item.customer, self.system, ok=ok, trigger=self.trigger, operation=operation, code=code,
+            message=message, external_id=external_id, user=self.user,
+        )  # fmt: skip
 
     def _fail_binding(self, item: _Prepared, internal_id: str, reason: str) -> None:
         message = (
@@ -377,13 +365,17 @@ class _Push:
             f"({reason}). Check for a duplicate customer in the portal and merge or unlink it."
         )
         operation = OPERATION_UPDATE if item.internal_id else OPERATION_UPSERT
-        self._fail(item.customer, item.sync, "BINDING_CONFLICT", message, operation=operation)
+        self._fail(item.customer, item.sync, ErrorCode.BINDING_CONFLICT, message, operation=operation)
 
     def _fail(self, customer, sync, code, message, *, operation=OPERATION_UPSERT) -> None:
-        with transaction.atomic():
-            if sync is not None:
-                customer_sync_record_error(sync=sync, code=code, message=message)
-            self._log(customer, operation, SyncLog.Outcome.FAILED, message, code=code[:60])
+        attempt = customer_attempt(
+            customer, self.system, ok=False, trigger=self.trigger, operation=operation, code=code, message=message,
+            user=self.user,
+        )  # fmt: skip
+        # A customer without a sync row with this system (a parent sent first) gets none from a failure.
+        attempt_record(attempt if sync is not None else replace(attempt, sync_status=None))
+        if sync is not None:
+            sync.status, sync.last_error_code, sync.last_error_message = CustomerSync.Status.ERROR, code, message
         self._record(
             customer,
             sync,

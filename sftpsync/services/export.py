@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import connection, transaction
@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.dispatch import SyncResult
+from customers.errors import ErrorCode
 from customers.models import (
     NETSUITE_CUSTOMER_ID,
     SHOPIFY_CUST_ID,
@@ -39,12 +40,16 @@ from customers.models import (
     CustomerSync,
     ExternalSystem,
     PartyIdentification,
-    SyncLog,
 )
-from customers.services import customer_refresh_validation, synclog_record
+from customers.services import (
+    Attempt,
+    attempts_record,
+    customer_attempt,
+    customer_refresh_validation,
+    syncs_mark_sent,
+)
 from integration_portal import bulk as sql
 from jobs.services import JobProgress, JobRefused
-from netsuite.mapping import MappingError
 from netsuite.services import mappings_for
 
 from ..formats import MAX_BYTES, ExportWriter, safe_cells
@@ -61,9 +66,9 @@ EXPORTABLE_STATUSES = (
     CustomerSync.Status.NOT_SYNCED,
     CustomerSync.Status.ERROR,
 )
-MAPPING_MISSING = MappingError.code
-# Set by export_errors when NetSuite's ID has not come back in time (defined there, the module that decides it).
-ID_NOT_RETURNED = "NETSUITE_ID_NOT_RETURNED"
+MAPPING_MISSING = ErrorCode.MAPPING_MISSING
+# Set by export_errors when NetSuite's ID has not come back in time; a scheduled export leaves it to a RESYNC.
+ID_NOT_RETURNED = ErrorCode.NETSUITE_ID_NOT_RETURNED
 # Advisory lock namespace of export entries being placed (the feeds' own is ledger.ADVISORY_NAMESPACE).
 ENTRY_LOCKS = 7302
 
@@ -152,7 +157,7 @@ def _claim_sql(*, given: int, unmapped_subsidiaries: int, unmapped_sources: int)
         f"{sql.column(ExportedCustomer, 'line')}) "
         "SELECT %s, w.cid, ROW_NUMBER() OVER (ORDER BY w.sid) + 1 FROM ("
         f"SELECT s.id AS sid, c.id AS cid FROM {s} s JOIN {c} c ON c.id = s.customer_id "
-        f"WHERE s.external_system_id = %s AND s.id > %s AND s.enabled = %s AND s.external_id = '' AND c.is_valid = %s "
+        f"WHERE s.external_system_id = %s AND s.id > %s AND s.enabled = %s AND s.external_id = '' AND s.is_ready = %s "
         f"AND {which}{skip} "
         f"AND NOT EXISTS (SELECT 1 FROM {i} y WHERE y.customer_id = c.id AND y.type || '' = %s) "
         f"ORDER BY s.id LIMIT %s{lock}) w"
@@ -191,13 +196,11 @@ def _last_sid_sql() -> str:
     )
 
 
-def _mark_sql() -> str:
-    e = sql.table(ExportedCustomer)
+def _claimed_customers_sql() -> str:
+    """The customers an entry claimed, as a subquery."""
     return (
-        f"UPDATE {sql.table(CustomerSync)} SET status = %s, last_attempt_at = %s, last_error_code = '', "
-        f"last_error_message = '' WHERE external_system_id = %s AND customer_id IN "
-        f"(SELECT {sql.column(ExportedCustomer, 'customer')} FROM {e} "
-        f"WHERE {sql.column(ExportedCustomer, 'feed_file')} = %s)"
+        f"SELECT {sql.column(ExportedCustomer, 'customer')} FROM {sql.table(ExportedCustomer)} "
+        f"WHERE {sql.column(ExportedCustomer, 'feed_file')} = %s"
     )
 
 
@@ -245,7 +248,13 @@ def _claim(
         claims.last_sid = max(claims.last_sid, last or 0)
         name = export_file_name(entry=entry)
         FeedFile.objects.filter(pk=entry.pk).update(file_name=name, remote_path=posixpath.join(feed.folder, name))
-        sql.execute(_mark_sql(), [CustomerSync.Status.EXPORTED, sql.db_datetime(timezone.now()), system.pk, entry.pk])
+        syncs_mark_sent(
+            external_system=system,
+            customers_sql=_claimed_customers_sql(),
+            params=[entry.pk],
+            status=CustomerSync.Status.EXPORTED,
+            now=timezone.now(),
+        )
     entry.refresh_from_db()
     return entry
 
@@ -492,7 +501,8 @@ def _fail_unmapped(feed: Feed, claims: _Claims, trigger: str, user: Any) -> int:
 
 
 def invalid_customers_log(*, feed: Feed, trigger: str, user: Any = None) -> int:
-    """Log why waiting customers cannot be exported, once per distinct set of problems; return how many."""
+    """Report the waiting customers the connector cannot take yet, once per change of their problems; return how
+    many were reported (a customer already reported with the same problems is not reported again)."""
     system = feed.external_system
     waiting = (
         CustomerSync.objects.filter(
@@ -500,22 +510,33 @@ def invalid_customers_log(*, feed: Feed, trigger: str, user: Any = None) -> int:
             enabled=True,
             external_id="",
             status__in=EXPORTABLE_STATUSES,
-            customer__is_valid=False,
+            is_ready=False,
         )
         .order_by("pk")
-        .values_list("pk", "customer_id", "customer__customer_id", "customer__problems", "customer__party_type")
-    )
-    logged = 0
-    creator = user if getattr(user, "is_authenticated", False) else None
-    batch: list[tuple] = []
-    for row in waiting.iterator(chunk_size=2000):
-        batch.append(row)
+        .values_list(
+            "customer_id", "customer__customer_id", "customer__party_type", "problems", "problem_code", "status",
+            "last_error_code", "last_error_message",
+        )
+    )  # fmt: skip
+    reported = 0
+    batch: list[Attempt] = []
+    for customer_pk, cid, party, problems, code, status, last_code, last_message in waiting.iterator(chunk_size=2000):
+        message = _invalid_message(cid, system, problems)
+        code = code or ErrorCode.CONNECTOR_NOT_SELECTED
+        if status == CustomerSync.Status.ERROR and (last_code, last_message) == (code, message):
+            continue  # reported before with the same problems, and still open: not again every run
+        customer = Customer(pk=customer_pk, customer_id=cid, party_type=party)
+        batch.append(
+            customer_attempt(
+                customer, system, ok=False, trigger=trigger, operation=OPERATION, code=code, message=message, user=user
+            )
+        )
         if len(batch) >= 2000:
-            logged += _log_invalid(batch, system, trigger, creator)
+            reported += len(batch)
+            attempts_record(batch)
             batch = []
-    if batch:
-        logged += _log_invalid(batch, system, trigger, creator)
-    return logged
+    attempts_record(batch)
+    return reported + len(batch)
 
 
 def _invalid_message(customer_id: str, system: ExternalSystem, problems: str) -> str:
@@ -524,63 +545,6 @@ def _invalid_message(customer_id: str, system: ExternalSystem, problems: str) ->
         f"Customer {customer_id} was not exported to {system.name}: {listed}. "
         "Fix this on the customer; the next export sends it."
     )
-
-
-def _log_invalid(batch: list[tuple], system: ExternalSystem, trigger: str, creator: Any) -> int:
-    record_ids = [cid for _, _, cid, _, _ in batch]
-    open_failures: dict[str, set[str]] = {}
-    for record_id, message in SyncLog.objects.filter(
-        record_id__in=record_ids,
-        record_type__in=[SyncLog.RecordType.CUSTOMER, SyncLog.RecordType.COMPANY],
-        external_system=system,
-        operation=OPERATION,
-        outcome=SyncLog.Outcome.FAILED,
-        resolved_at__isnull=True,
-    ).values_list("record_id", "message"):
-        open_failures.setdefault(record_id, set()).add(message)
-    now = timezone.now()
-    entries, superseded, sync_errors = [], [], []
-    for sync_pk, customer_pk, cid, problems, party in batch:
-        message = _invalid_message(cid, system, problems)
-        known = open_failures.get(cid, set())
-        if message in known:
-            continue  # the same problems were logged before and are still open: no new entry every run
-        if known:
-            superseded.append(cid)
-        record_type = SyncLog.RecordType.COMPANY if party == Customer.PartyType.COMPANY else SyncLog.RecordType.CUSTOMER
-        entries.append(
-            SyncLog(
-                record_type=record_type,
-                record_id=cid,
-                customer_id=customer_pk,
-                external_system=system,
-                operation=OPERATION,
-                trigger=trigger,
-                outcome=SyncLog.Outcome.FAILED,
-                error_code="VALIDATION_FAILED",
-                message=message,
-                created_by=creator,
-            )
-        )
-        sync_errors.append((sync_pk, message))
-    with transaction.atomic():
-        if superseded:
-            SyncLog.objects.filter(
-                record_id__in=superseded,
-                external_system=system,
-                operation=OPERATION,
-                outcome=SyncLog.Outcome.FAILED,
-                resolved_at__isnull=True,
-            ).update(resolved_at=now)
-        SyncLog.objects.bulk_create(entries, batch_size=1000)
-        for sync_pk, message in sync_errors:
-            CustomerSync.objects.filter(pk=sync_pk).update(
-                status=CustomerSync.Status.ERROR,
-                last_attempt_at=now,
-                last_error_code="VALIDATION_FAILED",
-                last_error_message=message,
-            )
-    return len(entries)
 
 
 def export_feed_for(*, external_system: ExternalSystem) -> Feed | None:
@@ -601,11 +565,13 @@ def file_sync_handler(
             f"{external_system.name} has no enabled customer export feed, so nothing was sent. "
             "Add or enable its EXP_CUSTOMER feed under Feeds."
         )
-        return [SyncResult(c, ok=False, status="error", message=message, error_code="NO_FEED") for c in customers]
+        return [
+            SyncResult(c, ok=False, status="error", message=message, error_code=ErrorCode.NO_FEED) for c in customers
+        ]
     refusal = export_refusal(external_system=external_system)
     if refusal:
         return [
-            SyncResult(c, ok=False, status="error", message=refusal, error_code="HISTORICAL_IMPORT_PENDING")
+            SyncResult(c, ok=False, status="error", message=refusal, error_code=ErrorCode.HISTORICAL_IMPORT_PENDING)
             for c in customers
         ]
     results: dict[int, SyncResult] = {}
@@ -629,7 +595,7 @@ def file_sync_handler(
         if problems:
             message = _invalid_message(customer.customer_id, external_system, "\n".join(p.message for p in problems))
             results[customer.pk] = SyncResult(
-                customer, ok=False, status=CustomerSync.Status.ERROR, message=message, error_code="VALIDATION_FAILED"
+                customer, ok=False, status=CustomerSync.Status.ERROR, message=message, error_code=problems[0].code
             )
             continue
         to_send.append(customer.pk)
@@ -660,7 +626,7 @@ def file_sync_handler(
             )
         else:
             code, message = held.get(customer.pk) or (
-                "NOT_EXPORTED",
+                ErrorCode.NOT_EXPORTED,
                 f"Customer {customer.customer_id} was not exported: {refused}"
                 if refused
                 else f"Customer {customer.customer_id} was not exported: it is being exported by another run, "
@@ -669,27 +635,18 @@ def file_sync_handler(
             results[customer.pk] = SyncResult(
                 customer, ok=False, status=CustomerSync.Status.ERROR, message=message, error_code=code
             )
+    attempts = []
     for customer in customers:
         result = results[customer.pk]
-        record_type = SyncLog.RecordType.CUSTOMER if customer.is_person else SyncLog.RecordType.COMPANY
-        synclog_record(
-            record_type=record_type,
-            record_id=customer.customer_id,
-            trigger=trigger,
-            outcome=SyncLog.Outcome.SUCCESS if result.ok else SyncLog.Outcome.FAILED,
-            customer=customer,
-            external_system=external_system,
-            operation=OPERATION,
-            error_code=result.error_code,
-            message=result.message,
-            file_name=file_of.get(customer.pk, ""),
-            user=user,
-        )
-        if not result.ok:
-            CustomerSync.objects.filter(customer=customer, external_system=external_system).update(
-                status=CustomerSync.Status.ERROR,
-                last_attempt_at=timezone.now(),
-                last_error_code=result.error_code[:60],
-                last_error_message=result.message,
+        # Exported customers' sync rows were marked with the file, and those already in NetSuite stay synced;
+        # failures set theirs to error.
+        attempts.append(
+            customer_attempt(
+                customer, external_system, ok=result.ok, trigger=trigger, operation=OPERATION,
+                code=result.error_code, message=result.message, user=user,
+                status=None if result.ok else CustomerSync.Status.ERROR,
+                file_name=file_of.get(customer.pk, ""),
             )
+        )  # fmt: skip
+    attempts_record([a if not a.ok else replace(a, sync_status=None) for a in attempts])
     return [results[c.pk] for c in customers]

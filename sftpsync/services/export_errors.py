@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
+from customers.errors import ErrorCode
 from customers.models import NETSUITE_CUSTOMER_ID, CustomerSync, PartyIdentification
 
 from .. import formats
@@ -31,10 +32,10 @@ from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
 OPERATION = "netsuite csv import"
 # NetSuite's message for a whole export file (an error file's line), and an export file found in failed/ alone.
-ERROR_CODE = "NETSUITE_IMPORT_ERROR"
-FAILED_CODE = "NETSUITE_FILE_FAILED"
-# The customer's NetSuite ID did not come back within the export feed's wait (export.py leaves it to a RESYNC).
-UNKNOWN_CODE = "UNKNOWN_EXPORT_FILE"
+ERROR_CODE = ErrorCode.NETSUITE_IMPORT_ERROR
+FAILED_CODE = ErrorCode.NETSUITE_FILE_FAILED
+# An error file naming a file the portal never wrote.
+UNKNOWN_CODE = ErrorCode.UNKNOWN_EXPORT_FILE
 ERROR_PATTERN = "*.csv"
 # Where NetSuite shows each import job, with a response file of the rows it rejected.
 STATUS_PAGE = "Setup > Import/Export > View CSV Import Status"

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from customers.errors import ErrorCode
 from customers.models import (
     NETSUITE_CUSTOMER_ID,
     SHOPIFY_CUST_ID,
@@ -18,13 +19,13 @@ from customers.models import (
     PartyIdentification,
     external_id_validator,
 )
-from customers.services import customer_validate_for_export, problems_as_text
+from customers.services import SyncReadiness, SyncRows, customer_readiness
 from integration_portal import bulk as sql
 from jobs.services import JobRefused
 
 from .. import formats
 from ..models import Feed, FeedFile
-from .bindings import SyncRows, ident_inserter
+from .bindings import ident_inserter
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
 NAME_FIELDS = ("first_name", "last_name", "company_name", "email", "phone")
@@ -34,35 +35,51 @@ _CUSTOMER_FIELDS = (
 
 
 class ExportValidity:
-    """Stored validity of customers the import writes, from customer_validate_for_export on in-memory objects."""
+    """Stored validity of customers the import writes, from the validation service on in-memory objects."""
 
     def __init__(self, system: ExternalSystem) -> None:
-        self.system_pk = system.pk
+        self.system = system
+        # Every historical row carries both identifications.
+        self.types = {system.identification_type or NETSUITE_CUSTOMER_ID, SHOPIFY_CUST_ID}
         # A new historical customer has no addresses and one enabled sync row: the validator needs no query.
         self._blank = Customer().__dict__
-        self._new_syncs = [CustomerSync(external_system_id=system.pk, enabled=True)]
+        self._new_syncs = [CustomerSync(external_system=system, enabled=True)]
 
-    def of_new(self, fields: dict[str, str], party_type: str) -> tuple[bool, str]:
+    def of_new(self, fields: dict[str, str], party_type: str) -> SyncReadiness:
+        """The new customer's validity, which is also its one sync row's readiness."""
         customer = Customer.__new__(Customer)
         customer.__dict__ = {**self._blank, **fields, "party_type": party_type}
-        problems = customer_validate_for_export(customer=customer, addresses=[], syncs=self._new_syncs)
-        return not problems, problems_as_text(problems)
+        readiness = customer_readiness(
+            customer=customer, addresses=[], syncs=self._new_syncs, identification_types=self.types
+        )
+        return readiness.syncs[self.system.pk]
 
-    def of_existing(self, names: dict[Any, dict[str, str]], new_sync: set[Any]) -> dict[Any, tuple[bool, str]]:
-        """Validate existing customers as they will be once their names are filled and their syncs written."""
+    def of_existing(
+        self, names: dict[Any, dict[str, str]], new_sync: set[Any]
+    ) -> tuple[dict[Any, tuple[bool, str]], dict[Any, SyncReadiness]]:
+        """Validate existing customers as they will be once their names are filled and their syncs written:
+        each customer's (is_valid, problems), and its new sync row's readiness."""
         out: dict[Any, tuple[bool, str]] = {}
+        ready: dict[Any, SyncReadiness] = {}
         for part in sql.chunks(list(names)):
-            for customer in Customer.objects.filter(pk__in=part).prefetch_related("addresses", "syncs"):
+            customers = Customer.objects.filter(pk__in=part).prefetch_related(
+                "addresses", "syncs__external_system", "identifications"
+            )
+            for customer in customers:
                 for field, value in names[customer.pk].items():
                     setattr(customer, field, value)
                 syncs = list(customer.syncs.all())
                 if customer.pk in new_sync:
-                    syncs.append(CustomerSync(external_system_id=self.system_pk, enabled=True))
-                problems = customer_validate_for_export(
-                    customer=customer, addresses=list(customer.addresses.all()), syncs=syncs
+                    syncs.append(CustomerSync(external_system=self.system, enabled=True))
+                readiness = customer_readiness(
+                    customer=customer,
+                    addresses=list(customer.addresses.all()),
+                    syncs=syncs,
+                    identification_types=self.types | {i.type for i in customer.identifications.all()},
                 )
-                out[customer.pk] = (not problems, problems_as_text(problems))
-        return out
+                out[customer.pk] = (readiness.is_valid, readiness.problems)
+                ready[customer.pk] = readiness.syncs[self.system.pk]
+        return out, ready
 
 
 def _valid_customer_id(value: str) -> bool:
@@ -163,7 +180,7 @@ class HistoricalProcessor:
                         f"{ns_of(by_shop)} (customer {name(by_shop)}) and NetSuite ID {ns} on this row "
                         f"(customer {name(by_ns)}). "
                         "Merge or correct them in NetSuite and send the row again.",
-                        "CONFLICT",
+                        ErrorCode.CONFLICT,
                     )
                 )
                 continue
@@ -175,7 +192,7 @@ class HistoricalProcessor:
                         f"Customer ID {given_id} is customer {name(by_id)} (NetSuite ID {ns_of(by_id)}), but NetSuite "
                         f"ID {ns} / Shopify ID {shop} belong to customer {name(match)}. Correct the external ID in "
                         "NetSuite and send the row again.",
-                        "CONFLICT",
+                        ErrorCode.CONFLICT,
                     )
                 )
                 continue
@@ -188,7 +205,7 @@ class HistoricalProcessor:
                             row.line,
                             f"Customer ID {cid} is already used by a customer with no NetSuite or Shopify ID; link "
                             "that customer by hand or give the row its external ID.",
-                            "CONFLICT",
+                            ErrorCode.CONFLICT,
                         )
                     )
                     continue
@@ -205,7 +222,7 @@ class HistoricalProcessor:
                             f"Shopify customer ID {shop} is claimed by two NetSuite customers: NetSuite ID "
                             f"{', '.join(sorted(other_ns))} (customer {name(target)}) and NetSuite ID {ns} on this "
                             "row. Merge or correct them in NetSuite and send the row again.",
-                            "CONFLICT",
+                            ErrorCode.CONFLICT,
                         )
                     )
                     continue
@@ -216,7 +233,7 @@ class HistoricalProcessor:
                             f"Customer {name(target)} already has NetSuite ID {', '.join(sorted(other_ns))}; this row "
                             f"gives NetSuite ID {ns}. One portal customer maps to one NetSuite customer: merge the "
                             "duplicates in NetSuite.",
-                            "CONFLICT",
+                            ErrorCode.CONFLICT,
                         )
                     )
                     continue
@@ -228,7 +245,7 @@ class HistoricalProcessor:
                             f"Customer {name(target)} (NetSuite ID {ns}) already has Shopify customer ID "
                             f"{', '.join(sorted(other_shop))}; this row gives Shopify ID {shop}. Correct the Shopify "
                             "ID in NetSuite or on the customer.",
-                            "CONFLICT",
+                            ErrorCode.CONFLICT,
                         )
                     )
                     continue
@@ -260,14 +277,19 @@ class HistoricalProcessor:
         want_sync: dict[Any, str],
         sync_of: dict[Any, tuple[int, str, str]],
     ) -> None:
-        now = sql.db_datetime(timezone.now())
+        moment = timezone.now()
+        now = sql.db_datetime(moment)
         person, company = Customer.PartyType.PERSON, Customer.PartyType.COMPANY
         pk_of = dict(zip(new, sql.reserve_ids(Customer, len(new)), strict=True))
         rows = []
         of_new = self.validity.of_new
+        readiness: dict[int, SyncReadiness] = {}
         for cid, f in new.items():
             party = company if f["company_name"] and not (f["first_name"] or f["last_name"]) else person
-            rows.append((pk_of[cid], cid, *(f[n] for n in NAME_FIELDS), party, *of_new(f, party), now, now))
+            state = readiness[pk_of[cid]] = of_new(f, party)
+            rows.append(
+                (pk_of[cid], cid, *(f[n] for n in NAME_FIELDS), party, state.is_ready, state.problems, now, now)
+            )
         self.customers.insert(rows)
 
         def pk(key: Any) -> int:
@@ -278,9 +300,10 @@ class HistoricalProcessor:
         # status does not change validity.
         new_sync = {k for k in want_sync if not isinstance(k, str) and k not in sync_of}
         touched = changed | new_sync
-        validity = self.validity.of_existing({k: current[k] for k in touched}, new_sync) if touched else {}
+        validity, ready = self.validity.of_existing({k: current[k] for k in touched}, new_sync) if touched else ({}, {})
         sql.execute_many(self.q_fill, [(*(current[k][f] for f in NAME_FIELDS), *validity[k], now, k) for k in validity])
-        self.syncs.mark_synced({pk(k): ns for k, ns in want_sync.items()}, sync_of, now)
+        readiness.update(ready)
+        self.syncs.bind({pk(k): ns for k, ns in want_sync.items()}, sync_of, moment, readiness)
 
     def file_done(self, entry: FeedFile) -> None:
         """Mark the connection's historical import as done, which lets exports run."""

@@ -28,8 +28,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from customers.errors import ErrorCode
 from customers.models import SyncLog
-from customers.services import synclog_record
+from customers.services import Attempt, attempt_record, attempts_record
 from jobs.services import JobProgress, JobRefused
 
 from ..formats import FileFormatError, Row, RowFailure
@@ -50,7 +51,7 @@ class RowProblem:
 
     line: int
     reason: str
-    code: str = "ROW_INVALID"
+    code: str = ErrorCode.ROW_INVALID
     customer_pk: int | None = None
 
 
@@ -411,28 +412,24 @@ def _commit_batch(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, b
 
 
 def _log_row_problems(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, problems: list[RowProblem]) -> None:
-    if not problems:
-        return
-    creator = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
-    SyncLog.objects.bulk_create(
+    attempts_record(
         [
-            SyncLog(
+            Attempt(
+                external_system=ctx.feed.external_system_id,
                 record_type=SyncLog.RecordType.FILE_ROW,
-                record_id=f"{entry.file_name}:{p.line}"[:255],
-                customer_id=p.customer_pk,
-                external_system_id=ctx.feed.external_system_id,
+                record_id=f"{entry.file_name}:{p.line}",
+                ok=False,
+                customer=p.customer_pk,
+                code=p.code,
+                message=f"{entry.file_name}, line {p.line}: {p.reason}",
                 operation=processor.operation,
                 trigger=ctx.trigger,
-                outcome=SyncLog.Outcome.FAILED,
-                error_code=p.code,
-                message=f"{entry.file_name}, line {p.line}: {p.reason}",
-                file_name=entry.file_name[:255],
+                file_name=entry.file_name,
                 line_number=p.line,
-                created_by=creator,
+                user=ctx.user,
             )
             for p in sorted(problems, key=lambda p: p.line)
-        ],
-        batch_size=1000,
+        ]
     )
 
 
@@ -460,29 +457,22 @@ def _finish(
     with transaction.atomic():
         FeedFile.objects.filter(pk=entry.pk).update(status=status, reason=reason, finished_at=now)
         entry.status, entry.reason, entry.finished_at = status, reason, now
-        if status == FeedFile.Status.FAILED:
-            synclog_record(
+        failed = status == FeedFile.Status.FAILED
+        attempt_record(
+            Attempt(
+                external_system=ctx.feed.external_system_id,
                 record_type=SyncLog.RecordType.FILE,
                 record_id=entry.file_name,
-                trigger=ctx.trigger,
-                outcome=SyncLog.Outcome.FAILED,
-                external_system=ctx.feed.external_system,
+                ok=not failed,
+                code=ErrorCode.FILE_REJECTED if failed else "",
+                message=f"{entry.file_name} was not imported: {reason}"
+                if failed
+                else f"{entry.file_name}: {entry.rows_ok} rows imported, {entry.rows_failed} failed.",
                 operation=processor.operation,
-                error_code="FILE_REJECTED",
-                message=f"{entry.file_name} was not imported: {reason}",
+                trigger=ctx.trigger,
                 file_name=entry.file_name,
                 user=ctx.user,
             )
-        else:
-            synclog_record(
-                record_type=SyncLog.RecordType.FILE,
-                record_id=entry.file_name,
-                trigger=ctx.trigger,
-                outcome=SyncLog.Outcome.SUCCESS,
-                external_system=ctx.feed.external_system,
-                operation=processor.operation,
-                message=f"{entry.file_name}: {entry.rows_ok} rows imported, {entry.rows_failed} failed.",
-                file_name=entry.file_name,
-                user=ctx.user,
-            )
+        )
+        if not failed:
             processor.file_done(entry)

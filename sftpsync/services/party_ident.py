@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from customers.models import NETSUITE_CUSTOMER_ID, Customer, PartyIdentification, SyncLog
+from customers.errors import ErrorCode
+from customers.models import NETSUITE_CUSTOMER_ID, Customer, PartyIdentification
+from customers.services import SyncRows
 from integration_portal import bulk as sql
 from jobs.services import JobRefused
 
 from .. import formats
 from ..models import Feed, FeedFile
-from .bindings import SyncRows, ident_inserter
+from .bindings import ident_inserter
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
 
@@ -29,16 +31,11 @@ class PartyIdentProcessor:
         self.sys_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
         self.idents = ident_inserter()
         self.syncs = SyncRows(self.system)
-        c, i, log = sql.table(Customer), sql.table(PartyIdentification), sql.table(SyncLog)
+        c, i = sql.table(Customer), sql.table(PartyIdentification)
         self.q_customers = f"SELECT id, customer_id FROM {c} WHERE customer_id IN ({{into}})"
         # By type and value, so the (type, value) unique index answers it.
         self.q_owners = f"SELECT customer_id, type, value FROM {i} WHERE type = %s AND value IN ({{into}})"
         self.q_sys_idents_of = f"SELECT customer_id, value FROM {i} WHERE type = %s AND customer_id IN ({{into}})"
-        # A customer now in NetSuite has nothing left to fix: its open export failures are resolved.
-        self.q_resolve = (
-            f"UPDATE {log} SET resolved_at = %s WHERE record_type IN (%s, %s) AND external_system_id = %s "
-            f"AND outcome = %s AND resolved_at IS NULL AND record_id IN ({{into}})"
-        )
 
     def write_batch(self, rows: list[formats.Row]) -> list[RowProblem]:
         """Apply a batch of identifications with one query per lookup."""
@@ -75,7 +72,7 @@ class PartyIdentProcessor:
                         row.line,
                         f"Customer {party} is not in the portal, so {type_} {value} was not attached. Check the "
                         "partyId in NetSuite (it must be the portal customer ID sent as externalId).",
-                        "UNKNOWN_PARTY",
+                        ErrorCode.UNKNOWN_PARTY,
                     )
                 )
                 continue
@@ -92,7 +89,7 @@ class PartyIdentProcessor:
                         row.line,
                         f"{type_} {value} already belongs to customer {other}; it cannot also be given to {party}. "
                         "One of the two is a duplicate in NetSuite: merge them there, then resync.",
-                        "CONFLICT",
+                        ErrorCode.CONFLICT,
                         pk,
                     )
                 )
@@ -105,7 +102,7 @@ class PartyIdentProcessor:
                             row.line,
                             f"Customer {party} already has {type_} {', '.join(sorted(others))}; the file gives "
                             f"{value}. NetSuite may hold the customer twice: merge them there, then resync.",
-                            "CONFLICT",
+                            ErrorCode.CONFLICT,
                             pk,
                         )
                     )
@@ -117,22 +114,11 @@ class PartyIdentProcessor:
                 owner[(type_, value)] = pk
                 new_idents.append((pk, type_, value))
 
-        now = sql.db_datetime(timezone.now())
-        self.idents.insert([(pk, t, v, now) for pk, t, v in new_idents])
-        self.syncs.mark_synced(synced, sync_of, now)
-        if synced:
-            for part in sql.chunks([cid_of[pk] for pk in synced]):
-                sql.execute(
-                    self.q_resolve.format(into=", ".join(["%s"] * len(part))),
-                    [
-                        now,
-                        SyncLog.RecordType.CUSTOMER,
-                        SyncLog.RecordType.COMPANY,
-                        self.system.pk,
-                        SyncLog.Outcome.FAILED,
-                        *part,
-                    ],
-                )
+        now = timezone.now()
+        at = sql.db_datetime(now)
+        self.idents.insert([(pk, t, v, at) for pk, t, v in new_idents])
+        # A customer now in NetSuite has nothing left to fix: binding resolves its open failures.
+        self.syncs.bind(synced, sync_of, now)
         return problems
 
     def file_done(self, entry: FeedFile) -> None:

@@ -12,14 +12,8 @@ from django.test import Client
 from console.roles import OPERATOR, VIEWER, roles_ensure
 from customers import dispatch
 from customers.dispatch import SyncResult
-from customers.models import Customer, CustomerSync, ExternalSystem, SyncLog
-from customers.services import (
-    customer_sync_get_or_create,
-    customer_sync_record_error,
-    customer_sync_record_success,
-    customer_validate_for_export,
-    synclog_record,
-)
+from customers.models import Customer, CustomerSync, ExternalSystem, SyncFailure, SyncLog
+from customers.services import attempt_record, customer_attempt, customer_validate_for_export
 
 FAKE = "fake"
 
@@ -28,27 +22,22 @@ def fake_handler(*, customers, external_system, trigger, user=None) -> list[Sync
     """Stand in for a connector: a customer valid for export is accepted, as NetSuite would; logs like one."""
     results = []
     for customer in customers:
-        sync = customer_sync_get_or_create(customer=customer, external_system=external_system)
         problems = customer_validate_for_export(customer=customer, external_system=external_system)
-        common = {
-            "record_type": SyncLog.RecordType.CUSTOMER,
-            "record_id": customer.customer_id,
-            "customer": customer,
-            "external_system": external_system,
-            "operation": "fake push",
-            "trigger": trigger,
-            "user": user,
-        }
+        common = {"trigger": trigger, "operation": "fake push", "user": user}
         if problems:
             message = "; ".join(p.message for p in problems)
-            customer_sync_record_error(sync=sync, code=problems[0].code, message=message)
-            synclog_record(**common, outcome=SyncLog.Outcome.FAILED, error_code=problems[0].code, message=message)
-            results.append(SyncResult(customer, ok=False, status="error", message=message, error_code=problems[0].code))
+            code = problems[0].code
+            attempt_record(customer_attempt(customer, external_system, ok=False, code=code, message=message, **common))
+            results.append(SyncResult(customer, ok=False, status="error", message=message, error_code=code))
         else:
             external_id = str(9000 + customer.pk)
-            customer_sync_record_success(sync=sync, external_id=external_id)
-            synclog_record(**common, outcome=SyncLog.Outcome.SUCCESS, message=f"In NetSuite as {external_id}.")
-            results.append(SyncResult(customer, ok=True, status=sync.status, external_id=external_id))
+            attempt_record(
+                customer_attempt(
+                    customer, external_system, ok=True, external_id=external_id,
+                    message=f"In NetSuite as {external_id}.", **common,
+                )
+            )  # fmt: skip
+            results.append(SyncResult(customer, ok=True, status="synced", external_id=external_id))
     return results
 
 
@@ -103,14 +92,14 @@ def viewer_client(viewer) -> Client:
 
 
 @pytest.fixture
-def failed_customer(make_customer, fake_system) -> Callable[..., tuple[Customer, SyncLog]]:
+def failed_customer(make_customer, fake_system) -> Callable[..., tuple[Customer, SyncFailure]]:
     """A customer whose last attempt failed, and the open failure in the queue."""
 
-    def make(**fields) -> tuple[Customer, SyncLog]:
+    def make(**fields) -> tuple[Customer, SyncFailure]:
         fields.setdefault("price_level", "")
         customer = make_customer(**fields)
         fake_handler(customers=[customer], external_system=fake_system, trigger=SyncLog.Trigger.SCHEDULED)
-        entry = SyncLog.objects.get(customer=customer, outcome=SyncLog.Outcome.FAILED)
+        entry = SyncFailure.objects.get(customer=customer, resolved_at=None)
         assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.ERROR
         return customer, entry
 

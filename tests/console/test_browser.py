@@ -16,7 +16,7 @@ from django.utils import timezone
 from console.roles import OPERATOR, VIEWER, roles_ensure
 from console.services import dashboard_snapshot_take
 from customers.dispatch import customers_sync_now
-from customers.models import Customer, CustomerSync, SyncLog
+from customers.models import Customer, CustomerSync, SyncFailure, SyncLog
 from customers.services import customer_refresh_validation
 from netsuite.services import reference_mappings_set
 
@@ -120,7 +120,7 @@ def _failed(customer: Customer, system) -> Customer:
     """Attempt the customer through the REST connector and expect it to land in the Failed Record Queue."""
     customer_refresh_validation(customer=customer)
     customers_sync_now(customers=[customer], external_system=system, trigger=SyncLog.Trigger.SCHEDULED)
-    assert SyncLog.objects.filter(customer=customer, outcome="failed", resolved_at=None).exists()
+    assert SyncFailure.objects.filter(customer=customer, resolved_at=None).exists()
     return customer
 
 
@@ -153,7 +153,7 @@ def test_operator_resyncs_a_failed_customer_against_the_sandbox(
     sync = CustomerSync.objects.get(customer=customer)
     assert sync.status == CustomerSync.Status.SYNCED and sync.external_id
     assert netsuite_sandbox.store.get_by_external_id(customer.customer_id) is not None
-    assert not SyncLog.objects.filter(customer=customer, outcome="failed", resolved_at=None).exists()
+    assert not SyncFailure.objects.filter(customer=customer, resolved_at=None).exists()
     assert SyncLog.objects.get(customer=customer, outcome="success").created_by.username == "olivia"
 
     dashboard_snapshot_take()  # the count job's work, which the cluster does every minute

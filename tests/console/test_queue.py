@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from customers.models import Customer, CustomerSync, SyncLog
-from customers.services import synclog_record
+from customers.models import Customer, CustomerSync, SyncFailure, SyncLog
+from customers.services import Attempt, attempt_record
 
 QUEUE = "admin:console_failedrecord_changelist"
 
@@ -20,6 +20,7 @@ def test_queue_lists_open_failures_with_guidance_and_resync_button(operator_clie
     assert customer.customer_id in page
     assert "Missing price level" in page
     assert "choose a price level" in page  # the guidance next to the message
+    assert "Then press RESYNC." in page
     assert "Error Msg" in page
     assert reverse("admin:console_failedrecord_resync", args=[entry.pk]) in page
     assert 'class="console-resync"' in page
@@ -67,22 +68,24 @@ def test_open_and_resolved_are_shown_separately(operator_client, failed_customer
     assert open_customer.customer_id in open_page and fixed_customer.customer_id not in open_page
     resolved_page = operator_client.get(reverse(QUEUE), {"state": "resolved"}).content.decode()
     assert fixed_customer.customer_id in resolved_page and open_customer.customer_id not in resolved_page
-    assert "Resolved " in resolved_page
+    assert "A later attempt succeeded " in resolved_page
 
 
 @pytest.mark.django_db
 def test_filters_by_record_type_error_code_and_connector(operator_client, failed_customer, fake_system):
     customer, _ = failed_customer()
-    synclog_record(
-        record_type=SyncLog.RecordType.FILE_ROW,
-        record_id="ids.csv:7",
-        file_name="2024-05-01-CustomerExport.csv",
-        line_number=7,
-        external_system=fake_system,
-        trigger=SyncLog.Trigger.SCHEDULED,
-        outcome=SyncLog.Outcome.FAILED,
-        error_code="ROW_INVALID",
-        message="Line 7: partyId is empty.",
+    attempt_record(
+        Attempt(
+            external_system=fake_system,
+            record_type=SyncLog.RecordType.FILE_ROW,
+            record_id="ids.csv:7",
+            ok=False,
+            file_name="2024-05-01-CustomerExport.csv",
+            line_number=7,
+            trigger=SyncLog.Trigger.SCHEDULED,
+            code="ROW_INVALID",
+            message="Line 7: partyId is empty.",
+        )
     )
     by_type = operator_client.get(reverse(QUEUE), {"record_type__exact": "file_row"}).content.decode()
     assert "Line 7: partyId is empty." in by_type and customer.customer_id not in by_type
@@ -90,7 +93,7 @@ def test_filters_by_record_type_error_code_and_connector(operator_client, failed
     assert customer.customer_id in by_code and "partyId is empty" not in by_code
     by_system = operator_client.get(reverse(QUEUE), {"external_system__id__exact": fake_system.pk}).content.decode()
     assert customer.customer_id in by_system and "partyId is empty" in by_system
-    today = operator_client.get(reverse(QUEUE), {"created_at__gte": "2000-01-01 00:00:00+00:00"}).content.decode()
+    today = operator_client.get(reverse(QUEUE), {"last_seen_at__gte": "2000-01-01 00:00:00+00:00"}).content.decode()
     assert customer.customer_id in today
 
 
@@ -103,7 +106,7 @@ def test_bulk_resync_and_mark_resolved_actions(operator_client, operator, failed
         reverse(QUEUE), {"action": "resync_selected", "_selected_action": [ea.pk, eb.pk]}, follow=True
     )
     assert "2 resynced successfully" in response.content.decode()
-    assert SyncLog.objects.filter(pk__in=[ea.pk, eb.pk], resolved_at__isnull=False).count() == 2
+    assert SyncFailure.objects.filter(pk__in=[ea.pk, eb.pk], resolved_at__isnull=False).count() == 2
     operator_client.post(reverse(QUEUE), {"action": "mark_resolved", "_selected_action": [ec.pk]})
     ec.refresh_from_db()
     assert ec.resolved_at is not None and ec.resolved_by == operator
@@ -117,6 +120,7 @@ def test_viewer_sees_no_resync_and_cannot_forge_one(viewer_client, failed_custom
     assert customer.customer_id in page
     assert ">RESYNC</button>" not in page
     assert 'class="console-resync"' not in page
+    assert "choose a price level" in page and "RESYNC" not in page  # guidance, but no button named to press
     assert "resync_selected" not in page and "mark_resolved" not in page
     assert viewer_client.post(reverse("admin:console_failedrecord_resync", args=[entry.pk])).status_code == 403
     forged = viewer_client.post(reverse(QUEUE), {"action": "resync_selected", "_selected_action": [entry.pk]})
@@ -142,3 +146,75 @@ def test_failure_change_page_shows_guidance(operator_client, failed_customer):
     _customer, entry = failed_customer()
     page = operator_client.get(reverse("admin:console_failedrecord_change", args=[entry.pk])).content.decode()
     assert "choose a price level" in page
+
+
+@pytest.mark.django_db
+def test_repeated_failures_are_one_row_with_occurrences(operator_client, failed_customer, fake_system):
+    from tests.console.conftest import fake_handler
+
+    customer, entry = failed_customer()
+    for _ in range(3):
+        fake_handler(customers=[customer], external_system=fake_system, trigger=SyncLog.Trigger.SCHEDULED)
+    entry.refresh_from_db()
+    assert (entry.occurrences, SyncFailure.objects.filter(resolved_at=None).count()) == (4, 1)
+    page = operator_client.get(reverse(QUEUE)).content.decode()
+    assert page.count(reverse("admin:console_failedrecord_resync", args=[entry.pk])) == 1
+
+
+@pytest.mark.django_db
+def test_groups_show_counts_and_resync_a_whole_group(operator_client, operator, failed_customer, fake_system):
+    fixed = [failed_customer() for _ in range(3)]
+    other, _ = failed_customer(payment_term="", price_level="Wholesale")
+    for customer, _entry in fixed[:2]:
+        _fix(customer)
+
+    queue = operator_client.get(reverse(QUEUE)).content.decode()
+    groups = operator_client.get(reverse("admin:console_failedrecord_groups")).content.decode()
+    for page in (queue, groups):
+        assert "Missing price level" in page and "RESYNC 3" in page and "RESYNC 1" in page
+
+    response = operator_client.post(
+        reverse("admin:console_failedrecord_group_resync"),
+        {"system": fake_system.pk, "record_type": "customer", "code": "MISSING_PRICE_LEVEL"},
+        follow=True,
+    )
+    assert "2 resynced successfully" in response.content.decode()
+    open_now = set(SyncFailure.objects.filter(resolved_at=None).values_list("customer_id", "error_code"))
+    assert open_now == {(fixed[2][0].pk, "MISSING_PRICE_LEVEL"), (other.pk, "MISSING_PAYMENT_TERM")}
+    assert SyncLog.objects.filter(trigger=SyncLog.Trigger.RESYNC, created_by=operator).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_large_group_is_resynced_by_a_background_job(
+    operator_client, failed_customer, fake_system, task_queue, monkeypatch
+):
+    from console import admin as console_admin
+    from tests.console.conftest import run_task
+
+    monkeypatch.setattr(console_admin, "GROUP_RESYNC_NOW", 2)
+    entries = [failed_customer() for _ in range(3)]
+    for customer, _entry in entries:
+        _fix(customer)
+    response = operator_client.post(
+        reverse("admin:console_failedrecord_group_resync"),
+        {"system": fake_system.pk, "record_type": "customer", "code": "MISSING_PRICE_LEVEL"},
+        follow=True,
+    )
+    assert "queued as a background job" in response.content.decode()
+    assert SyncFailure.objects.filter(resolved_at=None).count() == 3  # nothing sent while the operator waited
+    (task,) = task_queue.drain()
+    assert "3 resynced" in run_task(task)
+    assert not SyncFailure.objects.filter(resolved_at=None).exists()
+
+
+@pytest.mark.django_db
+def test_group_resync_refuses_a_viewer_and_nonsense(viewer_client, operator_client, failed_customer, fake_system):
+    failed_customer()
+    url = reverse("admin:console_failedrecord_group_resync")
+    data = {"system": fake_system.pk, "record_type": "customer", "code": "MISSING_PRICE_LEVEL"}
+    assert viewer_client.post(url, data).status_code == 403
+    assert operator_client.get(url).status_code == 405
+    for bad in ({"system": "x"}, {**data, "code": "NOPE"}, {**data, "record_type": "\x00"}):
+        response = operator_client.post(url, bad, follow=True)
+        assert "does not exist" in response.content.decode()
+    assert SyncFailure.objects.filter(resolved_at=None).count() == 1

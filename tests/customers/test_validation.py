@@ -1,6 +1,7 @@
 import pytest
 
 from customers import services
+from customers.errors import ErrorCode
 from customers.models import Address, Customer, CustomerSync
 
 
@@ -17,12 +18,12 @@ def test_valid_customer_has_no_problems(make_customer):
 @pytest.mark.parametrize(
     ("fields", "code", "wording"),
     [
-        ({"payment_term": ""}, services.MISSING_PAYMENT_TERM, "Missing payment term"),
-        ({"price_level": "  "}, services.MISSING_PRICE_LEVEL, "Missing price level"),
-        ({"last_name": ""}, services.MISSING_CUSTOMER_NAME, "Missing customer name"),
+        ({"payment_term": ""}, ErrorCode.MISSING_PAYMENT_TERM, "Missing payment term"),
+        ({"price_level": "  "}, ErrorCode.MISSING_PRICE_LEVEL, "Missing price level"),
+        ({"last_name": ""}, ErrorCode.MISSING_CUSTOMER_NAME, "Missing customer name"),
         (
             {"party_type": Customer.PartyType.COMPANY, "company_name": ""},
-            services.MISSING_CUSTOMER_NAME,
+            ErrorCode.MISSING_CUSTOMER_NAME,
             "Missing customer name",
         ),
     ],
@@ -38,7 +39,7 @@ def test_missing_address_label(make_customer):
     customer = make_customer()
     customer.addresses.update(label="")
     problems = services.customer_validate_for_export(customer=customer)
-    assert [p.code for p in problems] == [services.MISSING_ADDRESS_LABEL]
+    assert [p.code for p in problems] == [ErrorCode.MISSING_ADDRESS_LABEL]
     assert problems[0].message.startswith("Missing address label")
 
 
@@ -48,22 +49,22 @@ def test_incomplete_address_names_the_missing_part(make_customer, field):
     customer = make_customer()
     customer.addresses.update(**{field: ""})
     problems = services.customer_validate_for_export(customer=customer)
-    assert [p.code for p in problems] == [services.INCOMPLETE_ADDRESS]
+    assert [p.code for p in problems] == [ErrorCode.INCOMPLETE_ADDRESS]
     assert problems[0].message.startswith("Incomplete address")
     assert ("ZIP" if field == "zip" else field) in problems[0].message
 
 
 @pytest.mark.django_db
 def test_no_address_at_all_is_an_incomplete_address(make_customer):
-    assert codes(make_customer(address=False)) == [services.MISSING_ADDRESS]
+    assert codes(make_customer(address=False)) == [ErrorCode.MISSING_ADDRESS]
 
 
 @pytest.mark.django_db
 def test_connector_not_selected(make_customer, netsuite_system):
-    assert codes(make_customer(connector=False)) == [services.CONNECTOR_NOT_SELECTED]
+    assert codes(make_customer(connector=False)) == [ErrorCode.CONNECTOR_NOT_SELECTED]
     customer = make_customer()
     CustomerSync.objects.filter(customer=customer).update(enabled=False)
-    assert codes(customer) == [services.CONNECTOR_NOT_SELECTED]
+    assert codes(customer) == [ErrorCode.CONNECTOR_NOT_SELECTED]
 
 
 @pytest.mark.django_db
@@ -74,7 +75,7 @@ def test_connector_is_checked_per_system(make_customer, netsuite_system):
     customer = make_customer()
     assert codes(customer, external_system=netsuite_system) == []
     problems = services.customer_validate_for_export(customer=customer, external_system=joor)
-    assert [p.code for p in problems] == [services.CONNECTOR_NOT_SELECTED]
+    assert [p.code for p in problems] == [ErrorCode.CONNECTOR_NOT_SELECTED]
     assert "JOOR" in problems[0].message
 
 
@@ -84,12 +85,12 @@ def test_all_problems_together(make_customer):
     Address.objects.filter(customer=customer).update(label="", zip="")
     assert sorted(codes(customer)) == sorted(
         [
-            services.MISSING_CUSTOMER_NAME,
-            services.MISSING_PAYMENT_TERM,
-            services.MISSING_PRICE_LEVEL,
-            services.MISSING_ADDRESS_LABEL,
-            services.INCOMPLETE_ADDRESS,
-            services.CONNECTOR_NOT_SELECTED,
+            ErrorCode.MISSING_CUSTOMER_NAME,
+            ErrorCode.MISSING_PAYMENT_TERM,
+            ErrorCode.MISSING_PRICE_LEVEL,
+            ErrorCode.MISSING_ADDRESS_LABEL,
+            ErrorCode.INCOMPLETE_ADDRESS,
+            ErrorCode.CONNECTOR_NOT_SELECTED,
         ]
     )
 
@@ -123,4 +124,57 @@ def test_refresh_validation_stores_problems_without_touching_modified_at(make_cu
     assert stored.modified_at == modified
     Customer.objects.filter(pk=customer.pk).update(price_level="Wholesale")
     services.customer_refresh_validation(customer=Customer.objects.get(pk=customer.pk))
+    assert Customer.objects.get(pk=customer.pk).is_valid is True
+
+
+@pytest.fixture
+def file_system(db):
+    from customers.models import ExternalSystem
+
+    return ExternalSystem.objects.create(
+        code="netsuite-files", name="NetSuite (files)", transport=ExternalSystem.Transport.FILE
+    )
+
+
+def with_shopify_id(customer):
+    from customers.models import SHOPIFY_CUST_ID, PartyIdentification
+
+    PartyIdentification.objects.create(customer=customer, type=SHOPIFY_CUST_ID, value=f"6{customer.pk:012d}")
+    return customer
+
+
+@pytest.mark.django_db
+def test_the_file_connector_needs_a_person_with_email_and_shopify_id_not_terms_or_addresses(make_customer, file_system):
+    # HotWax's file carries none of payment term, price level or addresses, so it does not need them.
+    person = with_shopify_id(make_customer(payment_term="", price_level="", address=False))
+    assert codes(person, external_system=file_system)[1:] == []  # only: not selected for it
+    assert codes(make_customer(email=""), external_system=file_system)[1:] == [
+        ErrorCode.MISSING_EMAIL,
+        ErrorCode.MISSING_SHOPIFY_ID,
+    ]
+    company = make_customer(party_type=Customer.PartyType.COMPANY, company_name="Acme")
+    assert codes(company, external_system=file_system)[1:] == [ErrorCode.COMPANY_NOT_SUPPORTED]
+
+
+@pytest.mark.django_db
+def test_readiness_is_stored_per_connector_and_named_when_there_are_several(
+    make_customer, netsuite_system, file_system
+):
+    customer = make_customer(price_level="")
+    CustomerSync.objects.create(customer=customer, external_system=file_system)
+    services.customer_refresh_validation(customer=customer)
+
+    rest = CustomerSync.objects.get(customer=customer, external_system=netsuite_system)
+    files = CustomerSync.objects.get(customer=customer, external_system=file_system)
+    assert (rest.is_ready, rest.problem_code, rest.problems) == (False, "MISSING_PRICE_LEVEL", "Missing price level")
+    assert (files.is_ready, files.problem_code) == (False, "MISSING_SHOPIFY_ID")
+    stored = Customer.objects.get(pk=customer.pk)
+    assert stored.is_valid is False
+    assert stored.problems.splitlines()[0] == "NetSuite: Missing price level"
+    assert stored.problems.splitlines()[1].startswith("NetSuite (files): Missing Shopify customer ID")
+
+    with_shopify_id(customer)
+    Customer.objects.filter(pk=customer.pk).update(price_level="Wholesale")
+    services.customer_refresh_validation(customer=Customer.objects.get(pk=customer.pk))
+    assert set(CustomerSync.objects.values_list("is_ready", "problems")) == {(True, "")}
     assert Customer.objects.get(pk=customer.pk).is_valid is True

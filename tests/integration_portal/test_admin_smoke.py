@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
 from customers.models import NETSUITE_CUSTOMER_ID, Contact, PartyIdentification, SyncLog
-from customers.services import synclog_record
+from customers.services import attempt_record, customer_attempt
 
 
 @pytest.fixture
@@ -15,16 +15,12 @@ def populated(make_customer, netsuite_system, admin_user):
     make_customer(parent=company, segment="b2b")
     Contact.objects.create(customer=company, first_name="Bo", email="bo@example.com")
     PartyIdentification.objects.create(customer=company, type=NETSUITE_CUSTOMER_ID, value="8812")
-    synclog_record(
-        record_type=SyncLog.RecordType.CUSTOMER,
-        record_id=company.customer_id,
-        customer=company,
-        external_system=netsuite_system,
-        trigger=SyncLog.Trigger.SCHEDULED,
-        outcome=SyncLog.Outcome.FAILED,
-        error_code="USER_ERROR",
-        message="Missing price level",
-    )
+    attempt_record(
+        customer_attempt(
+            company, netsuite_system, ok=False, trigger=SyncLog.Trigger.SCHEDULED, operation="rest upsert",
+            code="USER_ERROR", message="Missing price level",
+        )
+    )  # fmt: skip
 
 
 def admin_urls():

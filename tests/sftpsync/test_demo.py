@@ -11,11 +11,9 @@ from django.core.management import call_command
 
 from customers.models import (
     NETSUITE_CUSTOMER_ID,
-    SHOPIFY_CUST_ID,
     Customer,
     CustomerSync,
     ExternalSystem,
-    PartyIdentification,
 )
 from customers.services import customer_refresh_validation
 from netsuite_sandbox.hotwax import EXPORT_DIR, HISTORICAL_DIR, IMPORT_DIR
@@ -69,10 +67,9 @@ def test_demo_loop_over_the_local_folder(var_dir: Path, make_customer) -> None:
     store.seed(3, historical=True)
     assert netsuite.historical().written
     # Portal customers waiting for this connector, with the Shopify ID HotWax's ID search needs to send them back.
-    waiting = [make_customer(customer_id=f"CDEMO{n}", connector=False) for n in range(2)]
-    for n, customer in enumerate(waiting):
+    waiting = [make_customer(customer_id=f"CDEMO{n}", connector=False, shopify_id=True) for n in range(2)]
+    for customer in waiting:
         CustomerSync.objects.create(customer=customer, external_system=system)
-        PartyIdentification.objects.create(customer=customer, type=SHOPIFY_CUST_ID, value=f"650000000{n}")
         assert customer_refresh_validation(customer=customer) == []
 
     run_inbound(job=HISTORICAL_JOB, kind=Feed.Kind.HISTORICAL, trigger="on_demand", connection=DEMO_SYSTEM_CODE)

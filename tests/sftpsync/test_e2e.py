@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from customers.dispatch import customers_sync_now
 from customers.models import NETSUITE_CUSTOMER_ID, SHOPIFY_CUST_ID, Customer, CustomerSync, PartyIdentification, SyncLog
+from customers.services import customer_refresh_validation
 from netsuite_sandbox.hotwax import EXPORT_DIR, HISTORICAL_DIR, IMPORT_DIR, csvimport
 from sftpsync.models import ExportedCustomer, FeedFile
 from sftpsync.services import run_export, run_inbound
@@ -42,8 +43,9 @@ def ids_job() -> str:
 
 
 def person(make_customer, cid: str, shopify: str, **fields) -> Customer:
-    customer = make_customer(customer_id=cid, **fields)
+    customer = make_customer(customer_id=cid, shopify_id=False, **fields)
     PartyIdentification.objects.create(customer=customer, type=SHOPIFY_CUST_ID, value=shopify)
+    customer_refresh_validation(customer=customer)  # the file connector needs the Shopify ID: ready now
     return customer
 
 
@@ -60,7 +62,6 @@ def full_loop(feeds: Feeds, netsuite: NetSuiteSide, make_customer) -> None:
 
     known = person(make_customer, "CKNOWN", "7000000000001")  # NetSuite has it (Shopify ID 1): never exported
     new = [person(make_customer, f"CNEW{n}", f"65432100{n}") for n in range(3)]
-    Customer.objects.update(is_valid=True)
 
     run_export(trigger="on_demand")  # refused until the historical file is in
     assert not FeedFile.objects.filter(direction="out").exists()
@@ -136,7 +137,6 @@ def test_file_level_errors_failed_files_and_missing_ids_mark_their_customers(
     # A file over the CSV import's record limit (25,000, scaled down to 1 here) fails its submit.
     monkeypatch.setattr(csvimport, "MAX_ROWS", 1)
     too_many = [person(make_customer, f"CBIG{n}", f"6500{n}") for n in range(2)]
-    Customer.objects.update(is_valid=True)
     run_export(trigger="on_demand")
     [big] = FeedFile.objects.filter(direction="out")
     try:
@@ -156,7 +156,6 @@ def test_file_level_errors_failed_files_and_missing_ids_mark_their_customers(
 
     # A file in failed/ whose error file never arrived still fails its customers.
     alone = person(make_customer, "CALONE", "6599")
-    Customer.objects.update(is_valid=True)
     customers_sync_now(customers=[alone], external_system=feeds.system, trigger="selective")
     lone = FeedFile.objects.get(exported_customers__customer=alone)
     with feeds.transport() as t:
@@ -168,7 +167,6 @@ def test_file_level_errors_failed_files_and_missing_ids_mark_their_customers(
 
     # Rows NetSuite rejects are reported nowhere the portal reads: after the feed's wait they become failures.
     rejected = person(make_customer, "CLONG", "6598", first_name="A" * 33)  # NetSuite caps names at 32
-    Customer.objects.update(is_valid=True)
     customers_sync_now(customers=[rejected], external_system=feeds.system, trigger="selective")
     late = FeedFile.objects.get(exported_customers__customer=rejected)
     netsuite = NetSuiteSide.over_sftp(sftp_server, store=netsuite.store)
@@ -300,7 +298,7 @@ Feed.objects.create(kind="EXP_CUSTOMER", external_system=system, connection=conn
 now = db_datetime(timezone.now())
 RowInserter(Customer, ("customer_id", "first_name", "last_name", "is_valid", "created_at", "modified_at")).insert(
     [(f"K{{n:05d}}", "Ada", f"L{{n}}", True, now, now) for n in range({count})])
-CustomerSync.objects.bulk_create(CustomerSync(customer_id=pk, external_system=system)
+CustomerSync.objects.bulk_create(CustomerSync(customer_id=pk, external_system=system, is_ready=True)
                                  for pk in Customer.objects.values_list("pk", flat=True))
 """
 # Run the export and die (SIGKILL, no clean-up of any kind) at a chosen point of the second export file.
@@ -422,7 +420,9 @@ def test_two_concurrent_exports_put_each_customer_in_exactly_one_file(local_feed
         [(f"CC{n}", "F", f"L{n}", True, now, now) for n in range(count)]
     )
     pks = list(Customer.objects.values_list("pk", flat=True))
-    CustomerSync.objects.bulk_create(CustomerSync(customer_id=pk, external_system=local_feeds.system) for pk in pks)
+    CustomerSync.objects.bulk_create(
+        CustomerSync(customer_id=pk, external_system=local_feeds.system, is_ready=True) for pk in pks
+    )
 
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

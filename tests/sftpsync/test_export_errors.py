@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from customers.models import CustomerSync, SyncLog
+from customers.models import CustomerSync, SyncFailure, SyncLog
 from sftpsync.models import FeedFile
 from sftpsync.services import run_export, run_inbound
 from sftpsync.services.export_errors import ERROR_CODE, UNKNOWN_CODE
@@ -36,17 +36,15 @@ def _put_error_file(feeds: Feeds, name: str, data: bytes) -> None:
 def _exported(feeds: Feeds, make_customer, *ids: str) -> tuple[list, FeedFile]:
     _ready(feeds)
     customers = [make_customer(customer_id=cid) for cid in ids]
-    type(customers[0]).objects.update(is_valid=True)
     run_export(trigger="on_demand")
     return customers, FeedFile.objects.get(direction="out")
 
 
 def _state() -> tuple:
     syncs = sorted(CustomerSync.objects.values_list("customer_id", "status", "last_error_message"))
-    logs = sorted(
-        SyncLog.objects.filter(outcome="failed").values_list("record_id", "error_code", "resolved_at"), key=str
-    )
-    return syncs, logs
+    logs = sorted(SyncLog.objects.filter(outcome="failed").values_list("record_id", "error_code"), key=str)
+    failures = sorted(SyncFailure.objects.values_list("record_id", "error_code", "occurrences", "resolved_at"), key=str)
+    return syncs, logs, failures
 
 
 def test_a_file_level_error_with_commas_marks_every_customer_of_the_file_once(

@@ -17,9 +17,16 @@ from customers.models import (
     Customer,
     CustomerSync,
     PartyIdentification,
+    SyncFailure,
     SyncLog,
 )
-from customers.services import customer_validate_for_export, problems_as_text
+from customers.services import (
+    attempt_record,
+    customer_attempt,
+    customer_refresh_validation,
+    customer_validate_for_export,
+    problems_as_text,
+)
 from jobs.models import JobRun
 from jobs.registry import JOBS
 from sftpsync import tasks
@@ -108,11 +115,16 @@ def test_stored_validity_of_historical_customers_matches_the_validator(local_fee
     )
     historical(local_feeds)
     assert Customer.objects.count() == 2 + 2 + 3
-    for customer in Customer.objects.prefetch_related("addresses", "syncs"):
+    for customer in Customer.objects.prefetch_related("addresses", "syncs__external_system"):
         problems = customer_validate_for_export(customer=customer)
         assert (customer.is_valid, customer.problems) == (not problems, problems_as_text(problems)), customer
+        for sync in customer.syncs.all():
+            needs = customer_validate_for_export(customer=customer, external_system=sync.external_system)
+            assert (sync.is_ready, sync.problems) == (not needs, problems_as_text(needs)), customer
     assert Customer.objects.get(pk=unnamed.pk).is_valid and Customer.objects.get(pk=no_connector.pk).is_valid
-    assert not Customer.objects.get(first_name="Ada", identifications__value="101").is_valid
+    # The file connector needs neither payment term nor address: a historical person with email is ready.
+    ada = Customer.objects.get(first_name="Ada", identifications__value="101")
+    assert ada.is_valid and ada.syncs.get().is_ready
 
 
 def test_historical_latin1_and_quoted_fields(local_feeds: Feeds) -> None:
@@ -176,8 +188,8 @@ def test_too_many_fields_is_a_row_error_and_good_rows_go_in(local_feeds: Feeds) 
 
 
 def test_historical_matches_existing_customers_instead_of_duplicating(local_feeds: Feeds, make_customer) -> None:
-    by_portal_id = make_customer(customer_id="C777", first_name="")
-    by_shopify = make_customer()
+    by_portal_id = make_customer(customer_id="C777", first_name="", shopify_id=False)
+    by_shopify = make_customer(shopify_id=False)
     PartyIdentification.objects.create(customer=by_shopify, type=SHOPIFY_CUST_ID, value="555")
     local_feeds.put(
         local_feeds.historical,
@@ -195,7 +207,7 @@ def test_historical_matches_existing_customers_instead_of_duplicating(local_feed
 
 
 def test_conflict_with_the_database_is_a_row_error(local_feeds: Feeds, make_customer) -> None:
-    owner = make_customer()
+    owner = make_customer(shopify_id=False)
     PartyIdentification.objects.create(customer=owner, type=NETSUITE_CUSTOMER_ID, value="100")
     PartyIdentification.objects.create(customer=owner, type=SHOPIFY_CUST_ID, value="200")
     local_feeds.put(local_feeds.historical, "h.csv", b"internalId,HCShopifyCustomerId\n101,200\n")
@@ -298,10 +310,13 @@ def complete_historical(feeds: Feeds) -> None:
 
 def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_feeds: Feeds, make_customer) -> None:
     complete_historical(local_feeds)
-    ada = make_customer(customer_id="C1", first_name='=HYPERLINK("x")', last_name="-2", order_priority=3)
+    ada = make_customer(
+        customer_id="C1", first_name='=HYPERLINK("x")', last_name="-2", order_priority=3, shopify_id=False
+    )
     PartyIdentification.objects.create(customer=ada, type=SHOPIFY_CUST_ID, value="6543210001")
+    customer_refresh_validation(customer=ada)
+    # HotWax's file carries persons only: a company is refused before export, with the reason.
     company = make_customer(customer_id="C2", party_type="company", company_name="Acme", subsidiary="")
-    Customer.objects.filter(pk__in=[ada.pk, company.pk]).update(is_valid=True)
     run_export(trigger="on_demand")
     entry = FeedFile.objects.get(direction="out")
     data = local_feeds.read(entry.remote_path)
@@ -322,11 +337,13 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
         "defaultOrderPriority": "3",
         "accountSource": "7",
     }
-    assert rows["C2"]["individual"] == "F" and rows["C2"]["subsidiary"] == "1"
-    assert (rows["C2"]["firstName"], rows["C2"]["lastName"]) == ("Acme", "")
-    assert set(CustomerSync.objects.values_list("status", flat=True)) == {"exported"}
-    assert ExportedCustomer.objects.filter(feed_file=entry).count() == 2
-    assert entry.status == "done" and entry.rows_total == 2 and len(entry.sha256) == 64
+    assert set(rows) == {"C1"}
+    assert ada.syncs.get().status == "exported"
+    refused = company.syncs.get()
+    assert (refused.status, refused.last_error_code) == ("error", "COMPANY_NOT_SUPPORTED")
+    assert SyncFailure.objects.get(customer=company, resolved_at=None).error_code == "COMPANY_NOT_SUPPORTED"
+    assert ExportedCustomer.objects.filter(feed_file=entry).count() == 1
+    assert entry.status == "done" and entry.rows_total == 1 and len(entry.sha256) == 64
     assert local_feeds.names(local_feeds.export) == [entry.file_name]
     assert local_feeds.names(local_feeds.export, "staging") == []
     # Awaiting NetSuite's ID: not exported again.
@@ -336,16 +353,20 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
 
 def test_invalid_customers_are_skipped_and_logged_once_per_problem_set(local_feeds: Feeds, make_customer) -> None:
     complete_historical(local_feeds)
-    bad = make_customer(payment_term="")
-    Customer.objects.filter(pk=bad.pk).update(is_valid=False, problems="Missing payment term")
-    run_export(trigger="scheduled")
-    run_export(trigger="scheduled")
+    bad = make_customer(email="")
+    for _ in range(3):
+        run_export(trigger="scheduled")
     logs = SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed")
-    assert logs.count() == 1 and "Missing payment term" in logs.get().message
+    assert logs.count() == 1 and "Missing email" in logs.get().message
+    (failure,) = SyncFailure.objects.filter(customer=bad, resolved_at=None)
+    assert (failure.error_code, failure.occurrences) == ("MISSING_EMAIL", 1)
     assert not FeedFile.objects.filter(direction="out").exists()
-    Customer.objects.filter(pk=bad.pk).update(problems="Missing payment term\nMissing price level")
+    # A different problem supersedes: one open failure still, with the new code.
+    Customer.objects.filter(pk=bad.pk).update(email="ada@example.com", last_name="")
+    customer_refresh_validation(customer=Customer.objects.get(pk=bad.pk))
     run_export(trigger="scheduled")
-    assert SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed", resolved_at__isnull=True).count() == 1
+    (failure,) = SyncFailure.objects.filter(customer=bad, resolved_at=None)
+    assert failure.error_code == "MISSING_CUSTOMER_NAME"
     assert SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed").count() == 2
 
 
@@ -353,19 +374,18 @@ def test_customers_already_in_netsuite_are_never_exported(local_feeds: Feeds, ma
     complete_historical(local_feeds)
     linked = make_customer()
     PartyIdentification.objects.create(customer=linked, type=NETSUITE_CUSTOMER_ID, value="5")
-    Customer.objects.update(is_valid=True)
     run_export(trigger="on_demand")
     assert not FeedFile.objects.filter(direction="out").exists()
 
 
 def test_sync_now_writes_a_file_for_the_given_customers(local_feeds: Feeds, make_customer) -> None:
     complete_historical(local_feeds)
-    one, two, invalid = make_customer(), make_customer(), make_customer(price_level="")
+    one, two, invalid = make_customer(), make_customer(), make_customer(email="")
     CustomerSync.objects.filter(customer=one).update(status="exported")  # an operator's RESYNC while awaiting
     results = customers_sync_now(customers=[one, invalid], external_system=local_feeds.system, trigger="resync")
     assert [r.ok for r in results] == [True, False]
     assert results[0].status == "exported" and "HCCustomerExport" in results[0].message
-    assert "Missing price level" in results[1].message
+    assert "Missing email" in results[1].message
     entry = FeedFile.objects.get(direction="out")
     assert [r["HCCustomerId"] for r in export_rows(local_feeds, entry)] == [one.customer_id]
     assert CustomerSync.objects.get(customer=two).status == "pending"
@@ -381,7 +401,7 @@ def test_sync_now_refused_before_historical_import(local_feeds: Feeds, make_cust
 
 
 def test_party_ident_with_excel_floats(local_feeds: Feeds, make_customer) -> None:
-    first, second, third = (make_customer(customer_id=f"C1000{n}") for n in (1, 2, 3))
+    first, second, third = (make_customer(customer_id=f"C1000{n}", shopify_id=False) for n in (1, 2, 3))
     CustomerSync.objects.update(status="exported")
     local_feeds.put(local_feeds.party_ident, "2026-01-01-CustomerExport.csv", fixture="party-ident-excel-floats.csv")
     party_ident(local_feeds)
@@ -417,18 +437,16 @@ def test_party_ident_unknown_party_and_conflicts_are_row_errors(local_feeds: Fee
 
 def test_party_ident_resolves_open_export_failures(local_feeds: Feeds, make_customer) -> None:
     c = make_customer(customer_id="CR")
-    SyncLog.objects.create(
-        record_type="customer",
-        record_id="CR",
-        external_system=local_feeds.system,
-        trigger="scheduled",
-        outcome="failed",
+    attempt_record(
+        customer_attempt(
+            c, local_feeds.system, ok=False, trigger="scheduled", operation="export file", code="NETSUITE_IMPORT_ERROR"
+        )
     )
     local_feeds.put(
         local_feeds.party_ident, "ids.csv", b"partyId,partyIdentificationTypeId,idValue\nCR,NETSUITE_CUSTOMER_ID,9\n"
     )
     party_ident(local_feeds)
-    assert not SyncLog.objects.filter(record_id="CR", resolved_at__isnull=True).exists()
+    assert SyncFailure.objects.get(customer=c).resolution == SyncFailure.Resolution.SUCCEEDED
     assert c.syncs.get().status == "synced"
 
 
@@ -445,7 +463,6 @@ def test_tasks_run_for_file_systems_and_report(local_feeds: Feeds, make_customer
     local_feeds.put(local_feeds.historical, "h.csv", fixture="historical-bom-crlf.csv")
     assert "2 rows imported" in tasks.import_historical_customers(trigger="on_demand")
     make_customer()
-    Customer.objects.update(is_valid=True)
     assert "Wrote 1 customers" in tasks.export_customers()
     assert "No file matching" in tasks.import_party_identifications()
 
@@ -460,7 +477,6 @@ def test_values_without_an_internal_id_are_held_back_once_and_go_when_mapped(loc
     ok = make_customer(customer_id="COK")
     eu = [make_customer(customer_id=f"CEU{n}", subsidiary="EU Wholesale") for n in range(2)]
     blank = make_customer(customer_id="CBLANK", subsidiary="")
-    Customer.objects.update(is_valid=True)
     local_feeds.export.default_subsidiary = "Nowhere Ltd"
     local_feeds.export.save()
     text = str(run_export(trigger="scheduled"))
@@ -491,7 +507,6 @@ def test_exports_are_split_below_the_row_and_byte_limits(
     local_feeds.export.rows_per_file = 4
     local_feeds.export.save()
     customers = [make_customer(customer_id=f"CS{n:02d}") for n in range(10)]
-    Customer.objects.update(is_valid=True)
     monkeypatch.setattr(export, "MAX_BYTES", 400)  # N/sftp's 100,000,000 bytes, scaled down: about 2 rows a file
     run_export(trigger="on_demand")
     files = list(FeedFile.objects.filter(direction="out").order_by("pk"))
