@@ -62,6 +62,10 @@ def full_loop(feeds: Feeds, netsuite: NetSuiteSide, make_customer) -> None:
 
     known = person(make_customer, "CKNOWN", "7000000000001")  # NetSuite has it (Shopify ID 1): never exported
     new = [person(make_customer, f"CNEW{n}", f"65432100{n}") for n in range(3)]
+    # What HotWax's file cannot carry is refused before the export, with a reason on the customer page: a company
+    # (the file has no company name column) and a person without a Shopify ID (its ID would never come back).
+    company = make_customer(customer_id="CCOMPANY", party_type="company", company_name="Acme Supply")
+    no_shopify = make_customer(customer_id="CNOSHOP", shopify_id=False)
 
     run_export(trigger="on_demand")  # refused until the historical file is in
     assert not FeedFile.objects.filter(direction="out").exists()
@@ -80,7 +84,8 @@ def full_loop(feeds: Feeds, netsuite: NetSuiteSide, make_customer) -> None:
 
     assert store.count() == 3 + 3
     assert store.duplicates() == {"email": {}, "name": {}}
-    assert Customer.objects.count() == 1 + 3 + 1  # the known one, the new ones, one historical the portal lacked
+    # The known one, the new ones, the two refused, and one historical customer the portal lacked.
+    assert Customer.objects.count() == 1 + 3 + 2 + 1
     for customer in new:
         sync = customer.syncs.get()
         assert sync.status == CustomerSync.Status.SYNCED and sync.external_id
@@ -90,6 +95,11 @@ def full_loop(feeds: Feeds, netsuite: NetSuiteSide, make_customer) -> None:
         assert (row["subsidiary"], row["leadsource"], row["entitystatus"]) == (1, 7, "13")
         assert customer.identifications.get(type=NETSUITE_CUSTOMER_ID).value == sync.external_id
     assert known.syncs.get().external_id == "1"
+    for refused, code in ((company, "COMPANY_NOT_SUPPORTED"), (no_shopify, "MISSING_SHOPIFY_ID")):
+        sync = refused.syncs.get()
+        assert (sync.status, sync.is_ready, sync.last_error_code) == ("error", False, code)
+        assert sync.problems and not ExportedCustomer.objects.filter(customer=refused).exists()
+        assert not store.find(external_id=refused.customer_id)
     outbound = FeedFile.objects.filter(direction="out")
     assert outbound.count() == 1 and outbound.get().status == "done"
     assert ExportedCustomer.objects.count() == 3
