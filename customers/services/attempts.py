@@ -213,7 +213,28 @@ def _write_syncs(attempts: list[Attempt], now: datetime) -> None:
                 sync.last_error_code = str(ErrorCode.coerce(a.code)) if a.code else ""
                 sync.last_error_message = a.message
             changed.append(sync)
-        CustomerSync.objects.bulk_update(changed, _SYNC_FIELDS, batch_size=500)
+        # One prepared UPDATE by primary key, run with executemany: Django's bulk_update builds a CASE per field and
+        # row, which cost 100 s for the 43,000 not-ready customers of a 100,000-customer export's first run.
+        sets = ", ".join(f"{sql.column(CustomerSync, f)} = %s" for f in _SYNC_FIELDS)
+        sql.execute_many(
+            f"UPDATE {sql.table(CustomerSync)} SET {sets} WHERE id = %s",
+            [
+                (
+                    s.status,
+                    _db_time(s.last_attempt_at),
+                    _db_time(s.last_synced_at),
+                    s.external_id,
+                    s.last_error_code,
+                    s.last_error_message,
+                    s.pk,
+                )
+                for s in changed
+            ],
+        )
+
+
+def _db_time(value: datetime | None) -> Any:
+    return sql.db_datetime(value) if value is not None else None
 
 
 # --- set-based, for files of a million customers ---------------------------------------------------------
