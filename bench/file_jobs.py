@@ -215,17 +215,21 @@ def raw_historical(connection, data: Path, system_id: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from customers.models import Customer, CustomerSync, PartyIdentification
-    from customers.services import customer_validate_for_export, problems_as_text
+    from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdentification
+    from customers.services import customer_readiness
     from integration_portal.bulk import RowInserter, db_datetime, model_columns, table
 
     stamp = db_datetime(timezone.now())
-    # The same rows the import writes, stored validity included (every bench row is a person with both names).
-    problems = problems_as_text(
-        customer_validate_for_export(
-            customer=Customer(first_name="a", last_name="b"), addresses=[], syncs=[CustomerSync(enabled=True)]
-        )
-    )
+    # The same rows the import writes, stored readiness included (every bench row is a person with both names, an
+    # email and both identifications, so one computation serves every row).
+    system = ExternalSystem.objects.get(pk=system_id)
+    state = customer_readiness(
+        customer=Customer(first_name="a", last_name="b", email="a@example.com"),
+        addresses=[],
+        syncs=[CustomerSync(external_system=system, enabled=True)],
+        identification_types={"NETSUITE_CUSTOMER_ID", "SHOPIFY_CUST_ID"},
+    ).syncs[system_id]
+    problems = state.problems
     given = (
         "customer_id",
         "email",
@@ -240,15 +244,16 @@ def raw_historical(connection, data: Path, system_id: int) -> None:
     names, defaults = model_columns(Customer, given)
     # The ceiling knows its IDs in advance, so it names them and needs no lookup for the other tables.
     names, template = ["id", *names], [None, *defaults]
-    template[names.index("is_valid")], template[names.index("problems")] = not problems, problems
+    template[names.index("is_valid")], template[names.index("problems")] = state.is_ready, problems
     pos = {n: i for i, n in enumerate(names)}
     cols = ", ".join(Customer._meta.get_field(n).column for n in names)
     insert_customer = f"INSERT INTO {table(Customer)} ({cols}) VALUES ({', '.join(['%s'] * len(names))})"
     idents = RowInserter(PartyIdentification, ("customer_id", "type", "value", "created_at"))
     syncs = RowInserter(
         CustomerSync,
-        ("customer_id", "external_system_id", "enabled", "status", "external_id", "last_attempt_at", "last_synced_at"),
-    )
+        ("customer_id", "external_system_id", "enabled", "status", "external_id", "last_attempt_at", "last_synced_at",
+         "is_ready", "problems", "problem_code"),
+    )  # fmt: skip
     with open(data, newline="") as f, transaction.atomic(), connection.cursor() as cur:
         reader = csv.reader(f)
         next(reader)
@@ -266,7 +271,7 @@ def raw_historical(connection, data: Path, system_id: int) -> None:
             row[pos["created_at"]] = row[pos["modified_at"]] = stamp
             batch_c.append(row)
             batch_i += [(n, "NETSUITE_CUSTOMER_ID", ns, stamp), (n, "SHOPIFY_CUST_ID", shop, stamp)]
-            batch_s.append((n, system_id, True, "synced", ns, stamp, stamp))
+            batch_s.append((n, system_id, True, "synced", ns, stamp, stamp, *state))
             if len(batch_c) >= 5000:
                 _raw_flush(connection, cur, insert_customer, batch_c, idents, batch_i, syncs, batch_s)
                 batch_c, batch_i, batch_s = [], [], []

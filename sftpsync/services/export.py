@@ -21,6 +21,7 @@ entry before the file is placed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import posixpath
 from collections.abc import Iterable, Iterator, Sequence
@@ -69,8 +70,10 @@ EXPORTABLE_STATUSES = (
 MAPPING_MISSING = ErrorCode.MAPPING_MISSING
 # Set by export_errors when NetSuite's ID has not come back in time; a scheduled export leaves it to a RESYNC.
 ID_NOT_RETURNED = ErrorCode.NETSUITE_ID_NOT_RETURNED
-# Advisory lock namespace of export entries being placed (the feeds' own is ledger.ADVISORY_NAMESPACE).
+# Lock namespaces: an export entry being placed (PostgreSQL), and a feed's export run (SQLite); the inbound feeds'
+# own is ledger.ADVISORY_NAMESPACE.
 ENTRY_LOCKS = 7302
+EXPORT_RUN_LOCKS = 7303
 
 
 def export_refusal(*, external_system: ExternalSystem) -> str:
@@ -328,7 +331,7 @@ def _place(
     entry: FeedFile, feed: Feed, refs: ExportReferences, transport: Transport, progress: JobProgress | None
 ) -> FeedFile | None:
     """Steps 2 and 3 for one entry; return the entry that took the rest of its claims when the bytes ran out."""
-    with try_lock(ENTRY_LOCKS, entry.pk) as mine:
+    with _placing(entry) as mine:
         if not mine:
             return None  # another live run is placing it
         entry.refresh_from_db()
@@ -360,6 +363,32 @@ def _place(
             )
         _mark_placed(entry, final, size, sha)
         return rest
+
+
+@contextlib.contextmanager
+def _placing(entry: FeedFile) -> Iterator[bool]:
+    """Hold an entry while it is placed. PostgreSQL: an advisory lock per entry, so concurrent exports place
+    different files; SQLite (one writer at a time) holds the whole export run instead (_export_run)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with try_lock(ENTRY_LOCKS, entry.pk) as mine:
+        yield mine
+
+
+@contextlib.contextmanager
+def _export_run(feed: Feed) -> Iterator[None]:
+    """On SQLite, one export of a feed at a time (a lock file per feed, not per file: none pile up)."""
+    if connection.vendor == "postgresql":
+        yield
+        return
+    with try_lock(EXPORT_RUN_LOCKS, feed.pk) as taken:
+        if not taken:
+            raise JobRefused(
+                f"Another export to {feed.external_system.name} is still running; this one did nothing. Wait for it "
+                "to finish (see Job runs)."
+            )
+        yield
 
 
 def _write_claims(
@@ -447,7 +476,7 @@ def customers_export(
     refs = ExportReferences(feed)
     claims = _Claims()
     placed: list[FeedFile] = []
-    with transport_for(feed.connection) as transport:
+    with _export_run(feed), transport_for(feed.connection) as transport:
         check = folders_ensure(transport, [feed])
         if check.failed:
             folder, reason = check.failed[0]
