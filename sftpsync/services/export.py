@@ -167,26 +167,32 @@ def _claim_sql(*, given: int, unmapped_subsidiaries: int, unmapped_sources: int)
     )
 
 
-def _claimed_refs_sql() -> str:
-    """The distinct subsidiaries and lead sources of an entry's customers, to check they all map."""
+def _of_entry(select: str) -> str:
+    """``select`` over an entry's claimed customers (its one parameter: the entry), in file order."""
     c, e = sql.table(Customer), sql.table(ExportedCustomer)
     return (
-        f"SELECT DISTINCT c.subsidiary, c.account_source FROM {e} e JOIN {c} c ON c.id = "
-        f"e.{sql.column(ExportedCustomer, 'customer')} WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s"
+        f"SELECT {select} FROM {e} e JOIN {c} c ON c.id = e.{sql.column(ExportedCustomer, 'customer')} "
+        f"WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s"
     )
 
 
+def _claimed_refs_sql() -> str:
+    """The distinct subsidiaries and lead sources of an entry's customers, to check they all map."""
+    return _of_entry("DISTINCT c.subsidiary, c.account_source")
+
+
 def _claimed_sql() -> str:
-    """Read back an entry's customers in file order, with the Shopify ID the file carries."""
-    c, i, e = sql.table(Customer), sql.table(PartyIdentification), sql.table(ExportedCustomer)
+    """Read back an entry's customers in file order, with the Shopify ID the file carries (first parameter)."""
+    i = sql.table(PartyIdentification)
     # `x.type || ''`: the (customer, type) index, never the (type, value) one (see _claim_sql).
     return (
-        f"SELECT e.{sql.column(ExportedCustomer, 'line')}, c.customer_id, "
-        f"(SELECT MIN(x.value) FROM {i} x WHERE x.customer_id = c.id AND x.type || '' = %s), "
-        "c.first_name, c.last_name, c.company_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
-        "c.order_priority, c.account_source "
-        f"FROM {e} e JOIN {c} c ON c.id = e.{sql.column(ExportedCustomer, 'customer')} "
-        f"WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s ORDER BY e.{sql.column(ExportedCustomer, 'line')}"
+        _of_entry(
+            f"e.{sql.column(ExportedCustomer, 'line')}, c.customer_id, "
+            f"(SELECT MIN(x.value) FROM {i} x WHERE x.customer_id = c.id AND x.type || '' = %s), "
+            "c.first_name, c.last_name, c.company_name, c.email, c.phone, c.party_type, c.export_status, c.subsidiary, "
+            "c.order_priority, c.account_source"
+        )
+        + f" ORDER BY e.{sql.column(ExportedCustomer, 'line')}"
     )
 
 
