@@ -3,8 +3,9 @@
 HC_SC_ImportCustomer takes every entry of export/ that is not a folder, so a file appears there only complete: it
 is written in export/staging/ (a folder: never taken) and renamed into place. Each file is first a ledger entry:
 
-1. claim: one transaction records the entry with its file name and claims its customers (at most the feed's rows
-   per file, with their line numbers) and marks them "exported, awaiting ID"; it commits before any byte is written;
+1. claim: one transaction records the entries with their file names, claims every waiting customer for one of them
+   (at most the feed's rows per file each, with its line) in one statement, and marks them "exported, awaiting
+   ID"; it commits before any byte is written;
 2. place: the file is written from the ledger's claims into staging/ and renamed into export/ under that name;
 3. placed: the entry is marked done with the file's size and hash.
 
@@ -53,7 +54,7 @@ from integration_portal import bulk as sql
 from jobs.services import JobProgress, JobRefused
 from netsuite.services import mappings_for
 
-from ..formats import MAX_BYTES, ExportWriter, safe_cells
+from ..formats import MAX_BYTES, MAX_ROWS, ExportWriter, safe_cells
 from ..models import ExportedCustomer, Feed, FeedFile
 from ..transport import RemoteFileExists, Transport, TransportError, transport_for
 from .failures import FailureGroup, customers_fail
@@ -132,53 +133,69 @@ def export_file_name(*, entry: FeedFile) -> str:
     return f"HCCustomerExport-{timezone.localtime(entry.started_at):%Y%m%d-%H%M%S}-{entry.pk:08d}.csv"
 
 
-def _claim_sql(*, given: int, unmapped_subsidiaries: int, unmapped_sources: int) -> str:
-    """Link the next exportable customers (at most a file's worth) to an entry, locking their sync rows."""
-    c, s, i = sql.table(Customer), sql.table(CustomerSync), sql.table(PartyIdentification)
-    e = sql.table(ExportedCustomer)
-    # An operator's resync or selective export takes any status, but never a customer NetSuite already has. A
-    # scheduled run leaves a customer whose NetSuite ID never came back to a RESYNC: NetSuite rejected its row for a
-    # reason only its CSV import status page shows, and the same row would be rejected again.
-    which = (
-        f"s.customer_id IN ({', '.join(['%s'] * given)})"
-        if given
-        else "s.status IN (%s, %s, %s) AND NOT (s.status = %s AND s.last_error_code = %s)"
-    )
-    # Values without an internal ID this run found: those customers wait in error (MAPPING_MISSING).
-    skip = ""
-    if unmapped_subsidiaries:
-        skip += f" AND c.subsidiary NOT IN ({', '.join(['%s'] * unmapped_subsidiaries)})"
-    if unmapped_sources:
-        skip += f" AND c.account_source NOT IN ({', '.join(['%s'] * unmapped_sources)})"
+@dataclass(frozen=True)
+class _Which:
+    """Which customers a claim takes: the given ones (an operator's resync or selective export) or every waiting
+    one, less those whose subsidiary or lead source this run found without an internal ID."""
+
+    given: tuple[int, ...] | None
+    unmapped_subsidiaries: tuple[str, ...] = ()
+    unmapped_sources: tuple[str, ...] = ()
+
+    def where(self) -> tuple[str, list[Any]]:
+        """The claimable customers' conditions (sync row s, customer c) and their parameters."""
+        i = sql.table(PartyIdentification)
+        # An operator's resync or selective export takes any status, but never a customer NetSuite already has. A
+        # scheduled run leaves a customer whose NetSuite ID never came back to a RESYNC: NetSuite rejected its row
+        # for a reason only its CSV import status page shows, and the same row would be rejected again.
+        if self.given is not None:
+            which, params = f"s.customer_id IN ({', '.join(['%s'] * len(self.given))})", list(self.given)
+        else:
+            which = "s.status IN (%s, %s, %s) AND NOT (s.status = %s AND s.last_error_code = %s)"
+            params = [*EXPORTABLE_STATUSES, CustomerSync.Status.ERROR, ID_NOT_RETURNED]
+        for column, values in (("subsidiary", self.unmapped_subsidiaries), ("account_source", self.unmapped_sources)):
+            if values:
+                which += f" AND c.{column} NOT IN ({', '.join(['%s'] * len(values))})"
+                params += list(values)
+        # `y.type || ''` keeps the planner off the (type, value) index, which it took for `y.type = %s` and walked
+        # per customer (an export of 62,579 customers took 11 min 55 s).
+        return (
+            f"s.external_system_id = %s AND s.enabled = %s AND s.external_id = '' AND s.is_ready = %s AND {which} "
+            f"AND NOT EXISTS (SELECT 1 FROM {i} y WHERE y.customer_id = c.id AND y.type || '' = %s)"
+        ), params
+
+
+def _count_sql(where: str) -> str:
+    c, s = sql.table(Customer), sql.table(CustomerSync)
+    return f"SELECT COUNT(*) FROM {s} s JOIN {c} c ON c.id = s.customer_id WHERE {where}"
+
+
+def _claim_sql(where: str, files: int) -> str:
+    """Link every claimable customer to one of ``files`` entries (a file's worth each, in sync row order) with
+    its line in that file, locking the sync rows, in one statement: one pass however many files."""
+    c, s, e = sql.table(Customer), sql.table(CustomerSync), sql.table(ExportedCustomer)
     lock = " FOR UPDATE OF s SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    # Each row's line in the file is numbered here (the header is line 1). PostgreSQL allows no window function next
-    # to FOR UPDATE, hence the locking subquery. `s.id > %s` walks on from the last file's customers: without it every
-    # file's claim would step over all the customers claimed before it. `y.type || ''` keeps the planner off the
-    # (type, value) index, which it took for `y.type = %s` and walked per customer (11 min 55 s for 62,579).
+    entry = " ".join("WHEN %s THEN %s" for _ in range(files))
+    # The n-th customer goes to file (n - 1) / rows-per-file, at line (n - 1) % rows-per-file + 2 (the header is
+    # line 1). PostgreSQL allows no window function next to FOR UPDATE, hence the locking subquery. Customers that
+    # became claimable after the count are left for the next run.
     return (
         f"INSERT INTO {e} ({sql.column(ExportedCustomer, 'feed_file')}, {sql.column(ExportedCustomer, 'customer')}, "
         f"{sql.column(ExportedCustomer, 'line')}) "
-        "SELECT %s, w.cid, ROW_NUMBER() OVER (ORDER BY w.sid) + 1 FROM ("
-        f"SELECT s.id AS sid, c.id AS cid FROM {s} s JOIN {c} c ON c.id = s.customer_id "
-        f"WHERE s.external_system_id = %s AND s.id > %s AND s.enabled = %s AND s.external_id = '' AND s.is_ready = %s "
-        f"AND {which}{skip} "
-        f"AND NOT EXISTS (SELECT 1 FROM {i} y WHERE y.customer_id = c.id AND y.type || '' = %s) "
-        f"ORDER BY s.id LIMIT %s{lock}) w"
+        f"SELECT CASE (n.rn - 1) / %s {entry} END, n.cid, (n.rn - 1) %% %s + 2 FROM ("
+        "SELECT w.cid, ROW_NUMBER() OVER (ORDER BY w.sid) AS rn FROM ("
+        f"SELECT s.id AS sid, c.id AS cid FROM {s} s JOIN {c} c ON c.id = s.customer_id WHERE {where}{lock}) w) n "
+        "WHERE (n.rn - 1) / %s < %s"
     )
 
 
-def _of_entry(select: str) -> str:
-    """``select`` over an entry's claimed customers (its one parameter: the entry), in file order."""
+def _of_entry(select: str, entries: int = 1) -> str:
+    """``select`` over the customers some entries claimed (its parameters: the entries)."""
     c, e = sql.table(Customer), sql.table(ExportedCustomer)
     return (
         f"SELECT {select} FROM {e} e JOIN {c} c ON c.id = e.{sql.column(ExportedCustomer, 'customer')} "
-        f"WHERE e.{sql.column(ExportedCustomer, 'feed_file')} = %s"
+        f"WHERE e.{sql.column(ExportedCustomer, 'feed_file')} IN ({', '.join(['%s'] * entries)})"
     )
-
-
-def _claimed_refs_sql() -> str:
-    """The distinct subsidiaries and lead sources of an entry's customers, to check they all map."""
-    return _of_entry("DISTINCT c.subsidiary, c.account_source")
 
 
 def _claimed_sql() -> str:
@@ -196,76 +213,83 @@ def _claimed_sql() -> str:
     )
 
 
-def _last_sid_sql() -> str:
-    """The last sync row an entry claimed: the next file's claim starts after it."""
-    s, e = sql.table(CustomerSync), sql.table(ExportedCustomer)
-    return (
-        f"SELECT MAX(s.id) FROM {s} s JOIN {e} e ON e.{sql.column(ExportedCustomer, 'customer')} = s.customer_id "
-        f"WHERE s.external_system_id = %s AND e.{sql.column(ExportedCustomer, 'feed_file')} = %s"
-    )
-
-
-def _claimed_customers_sql() -> str:
-    """The customers an entry claimed, as a subquery."""
+def _claimed_customers_sql(entries: int) -> str:
+    """The customers some entries claimed, as a subquery (its parameters: the entries)."""
     return (
         f"SELECT {sql.column(ExportedCustomer, 'customer')} FROM {sql.table(ExportedCustomer)} "
-        f"WHERE {sql.column(ExportedCustomer, 'feed_file')} = %s"
+        f"WHERE {sql.column(ExportedCustomer, 'feed_file')} IN ({', '.join(['%s'] * entries)})"
     )
 
 
 @dataclass
 class _Claims:
-    """What claiming found besides the entries: values that map to no internal ID, and their customers."""
+    """What claiming found besides the entries: values that map to no internal ID."""
 
     unmapped: dict[str, set[str]] = field(default_factory=lambda: {"subsidiaries": set(), "lead_sources": set()})
-    last_sid: int = 0
+
+
+class _Unmapped(Exception):
+    """A claim met values without an internal ID: it is rolled back and made again without them."""
 
 
 def _claim(
     feed: Feed, refs: ExportReferences, claims: _Claims, customer_pks: Sequence[int] | None, job_run_id: int | None
-) -> FeedFile | None:
-    """Step 1: record an entry with its name and claim its customers, committed before the file is written."""
+) -> list[FeedFile]:
+    """Step 1: record the entries, their names and their customers, committed before any file is written."""
     system = feed.external_system
     ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
-    with transaction.atomic():
-        entry = FeedFile.objects.create(
-            feed=feed, direction=FeedFile.Direction.OUTBOUND, file_name="(being claimed)", remote_path="",
-            job_run_id=job_run_id,
-        )  # fmt: skip
-        while True:
-            subs, sources = sorted(claims.unmapped["subsidiaries"]), sorted(claims.unmapped["lead_sources"])
-            statement = _claim_sql(
-                given=len(customer_pks or ()), unmapped_subsidiaries=len(subs), unmapped_sources=len(sources)
-            )
-            which = (
-                list(customer_pks)
-                if customer_pks is not None
-                else [*EXPORTABLE_STATUSES, CustomerSync.Status.ERROR, ID_NOT_RETURNED]
-            )
-            params = [entry.pk, system.pk, claims.last_sid, True, True, *which, *subs, *sources, ns_type]
-            if not sql.execute(statement, [*params, feed.rows_per_file]):
-                entry.delete()
-                return None
-            new = _unmapped(refs, _fetch(_claimed_refs_sql(), [entry.pk]))
-            if not any(new.values()):
-                break
-            # Values this run had not met map to nothing: give back this file's claims and claim without them.
-            for kind, values in new.items():
-                claims.unmapped[kind] |= values
-            ExportedCustomer.objects.filter(feed_file=entry).delete()
-        [(last,)] = _fetch(_last_sid_sql(), [system.pk, entry.pk])
-        claims.last_sid = max(claims.last_sid, last or 0)
-        name = export_file_name(entry=entry)
-        FeedFile.objects.filter(pk=entry.pk).update(file_name=name, remote_path=posixpath.join(feed.folder, name))
-        syncs_mark_sent(
-            external_system=system,
-            customers_sql=_claimed_customers_sql(),
-            params=[entry.pk],
-            status=CustomerSync.Status.EXPORTED,
-            now=timezone.now(),
+    per_file = max(1, min(feed.rows_per_file, MAX_ROWS))
+    while True:
+        which = _Which(
+            tuple(customer_pks) if customer_pks is not None else None,
+            tuple(sorted(claims.unmapped["subsidiaries"])),
+            tuple(sorted(claims.unmapped["lead_sources"])),
         )
-    entry.refresh_from_db()
-    return entry
+        where, params = which.where()
+        params = [system.pk, True, True, *params, ns_type]
+        try:
+            with transaction.atomic():
+                [(count,)] = _fetch(_count_sql(where), params)
+                if not count:
+                    return []
+                files = -(-count // per_file)
+                entries = [
+                    FeedFile.objects.create(
+                        feed=feed,
+                        direction=FeedFile.Direction.OUTBOUND,
+                        file_name="(being claimed)",
+                        remote_path="",
+                        job_run_id=job_run_id,
+                    )
+                    for _ in range(files)
+                ]
+                numbered = [v for n, entry in enumerate(entries) for v in (n, entry.pk)]
+                sql.execute(_claim_sql(where, files), [per_file, *numbered, per_file, *params, per_file, files])
+                pks = [entry.pk for entry in entries]
+                new = _unmapped(refs, _fetch(_of_entry("DISTINCT c.subsidiary, c.account_source", len(pks)), pks))
+                if any(new.values()):
+                    raise _Unmapped(new)
+                for entry in entries:
+                    entry.file_name = export_file_name(entry=entry)
+                    entry.remote_path = posixpath.join(feed.folder, entry.file_name)
+                    entry.save(update_fields=["file_name", "remote_path"])
+                syncs_mark_sent(
+                    external_system=system,
+                    customers_sql=_claimed_customers_sql(len(pks)),
+                    params=pks,
+                    status=CustomerSync.Status.EXPORTED,
+                    now=timezone.now(),
+                )
+                # Fewer customers than counted (another run took some): the last entries may have none.
+                used = set(
+                    ExportedCustomer.objects.filter(feed_file__in=pks).values_list("feed_file", flat=True).distinct()
+                )
+                FeedFile.objects.filter(pk__in=[pk for pk in pks if pk not in used]).delete()
+            return [entry for entry in entries if entry.pk in used]
+        except _Unmapped as exc:
+            # Values this run had not met map to nothing: the claim is rolled back and made again without them.
+            for kind, values in exc.args[0].items():
+                claims.unmapped[kind] |= values
 
 
 def _fetch(statement: str, params: Sequence[Any]) -> list[tuple]:
@@ -492,12 +516,14 @@ def customers_export(
                 feed=feed, direction=FeedFile.Direction.OUTBOUND, status=FeedFile.Status.PROCESSING
             ).order_by("pk")
         )
+        claimed = False
         while True:
             if not queue:
-                entry = _claim(feed, refs, claims, customer_pks, job_run_id)
-                if entry is None:
+                if claimed:
                     break
-                queue.append(entry)
+                queue, claimed = _claim(feed, refs, claims, customer_pks, job_run_id), True
+                if not queue:
+                    break
             entry = queue.pop(0)
             rest = _place(entry, feed, refs, transport, progress)
             if rest is not None:

@@ -62,9 +62,11 @@ def _uses_the_customer_index(plan: str) -> None:
 
 def test_the_claim_looks_netsuite_ids_up_by_customer(local_feeds: Feeds) -> None:
     entry = _seed(local_feeds)
-    statement = export._claim_sql(given=0, unmapped_subsidiaries=0, unmapped_sources=0)
-    params = [entry.pk, local_feeds.system.pk, 0, True, True, *export.EXPORTABLE_STATUSES, "error", "X"]
-    _uses_the_customer_index(_plan(statement, [*params, NETSUITE_CUSTOMER_ID, 25000]))
+    where, params = export._Which(None).where()
+    params = [local_feeds.system.pk, True, True, *params, NETSUITE_CUSTOMER_ID]
+    statement = export._claim_sql(where, 2)
+    _uses_the_customer_index(_plan(statement, [20000, 0, entry.pk, 1, entry.pk, 20000, *params, 20000, 2]))
+    _uses_the_customer_index(_plan(export._count_sql(where), params))
 
 
 def test_the_read_back_looks_shopify_ids_up_by_customer(local_feeds: Feeds) -> None:
