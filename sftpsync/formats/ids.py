@@ -48,6 +48,8 @@ def repair(value: str) -> str:
 
 def digits_id(value: str, what: str) -> str:
     """Return a repaired ID that must be digits (NetSuite internal ID, Shopify ID), or raise RowError."""
+    if value.isdigit() and value.isascii():
+        return value  # the usual case, nothing to repair
     repaired = repair(value)
     if repaired and not (repaired.isascii() and DIGITS.fullmatch(repaired)):
         raise RowError(f"{what} '{_shown(repaired)}' is not a number; it holds only digits")

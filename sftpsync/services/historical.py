@@ -19,7 +19,7 @@ from customers.models import (
     PartyIdentification,
     external_id_validator,
 )
-from customers.services import SyncReadiness, SyncRows, customer_readiness
+from customers.services import SyncReadiness, SyncRows, connector_problems, customer_readiness
 from integration_portal import bulk as sql
 from jobs.services import JobRefused
 
@@ -46,13 +46,15 @@ class ExportValidity:
         self._new_syncs = [CustomerSync(external_system=system, enabled=True)]
 
     def of_new(self, fields: dict[str, str], party_type: str) -> SyncReadiness:
-        """The new customer's validity, which is also its one sync row's readiness."""
+        """The new customer's validity, which is also its one sync row's readiness: with one connector selected,
+        customer_readiness comes to that connector's problems, computed here once rather than twice."""
         customer = Customer.__new__(Customer)
         customer.__dict__ = {**self._blank, **fields, "party_type": party_type}
-        readiness = customer_readiness(
-            customer=customer, addresses=[], syncs=self._new_syncs, identification_types=self.types
+        return SyncReadiness.of(
+            connector_problems(
+                customer=customer, external_system=self.system, addresses=[], identification_types=self.types
+            )
         )
-        return readiness.syncs[self.system.pk]
 
     def of_existing(
         self, names: dict[Any, dict[str, str]], new_sync: set[Any]
