@@ -264,7 +264,14 @@ def _claim(
                     for _ in range(files)
                 ]
                 numbered = [v for n, entry in enumerate(entries) for v in (n, entry.pk)]
-                sql.execute(_claim_sql(where, files), [per_file, *numbered, per_file, *params, per_file, files])
+                claimed = sql.execute(
+                    _claim_sql(where, files), [per_file, *numbered, per_file, *params, per_file, files]
+                )
+                # Claims fill the entries in order: fewer than counted (another run took some) leave the last empty.
+                entries, empty = entries[: -(-claimed // per_file)], entries[-(-claimed // per_file) :]
+                FeedFile.objects.filter(pk__in=[entry.pk for entry in empty]).delete()
+                if not entries:
+                    return []
                 pks = [entry.pk for entry in entries]
                 new = _unmapped(refs, _fetch(_of_entry("DISTINCT c.subsidiary, c.account_source", len(pks)), pks))
                 if any(new.values()):
@@ -280,12 +287,7 @@ def _claim(
                     status=CustomerSync.Status.EXPORTED,
                     now=timezone.now(),
                 )
-                # Fewer customers than counted (another run took some): the last entries may have none.
-                used = set(
-                    ExportedCustomer.objects.filter(feed_file__in=pks).values_list("feed_file", flat=True).distinct()
-                )
-                FeedFile.objects.filter(pk__in=[pk for pk in pks if pk not in used]).delete()
-            return [entry for entry in entries if entry.pk in used]
+            return entries
         except _Unmapped as exc:
             # Values this run had not met map to nothing: the claim is rolled back and made again without them.
             for kind, values in exc.args[0].items():
