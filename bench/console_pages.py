@@ -1,6 +1,7 @@
-"""Bench the console pages at 1,000 customers and at 1,000,000 (with 100,000 open failures) in one run.
+"""Bench the console pages at 1,000 customers and at 1,000,000 (100,000 open failures, 1,000,000 occurrences).
 
-For the dashboard, the customer changelist and the Failed Record Queue it prints the queries per page
+For the dashboard, the customer changelist and the Failed Record Queue (its list, its grouped view, one problem's
+failures) it prints the queries per page
 (they must not grow with the tables) and the median render time, and the ratio large / small (target ≤ 2).
 It also prints what the dashboard's count job (``console.tasks.count_dashboard``, every minute on the
 cluster, off the request path) takes at each size: the dashboard itself reads the newest stored counts.
@@ -33,6 +34,8 @@ PAGES = {
     "dashboard": ("admin:index", {}),
     "customer changelist": ("admin:customers_customer_changelist", {}),
     "failed record queue": ("admin:console_failedrecord_changelist", {}),
+    "queue by problem": ("admin:console_failedrecord_groups", {}),
+    "queue, one problem": ("admin:console_failedrecord_changelist", {"error_code": "MISSING_PRICE_LEVEL"}),
 }
 
 
@@ -80,11 +83,9 @@ def use_database(wrappers: dict, name: str) -> None:
 
 def grow(*, customers: int, failures: int, systems, state: dict) -> None:
     """Add customers (bulk, via the demo seeder) and open failures until the tables hold the given numbers."""
-    from django.db import transaction
-    from django.utils import timezone
 
     from customers.demo import seed_customers
-    from customers.models import CustomerSync, SyncLog
+    from customers.models import CustomerSync
 
     missing = customers - state["customers"]
     if missing > 0:
@@ -99,41 +100,83 @@ def grow(*, customers: int, failures: int, systems, state: dict) -> None:
         )
     missing = failures - state["failures"]
     if missing > 0:
-        now = timezone.now()
-        codes = ["MISSING_PRICE_LEVEL", "INCOMPLETE_ADDRESS", "MISSING_ADDRESS_LABEL", "NONEXISTENT_ID", "USER_ERROR"]
-        batch = []
-        for n in range(state["failures"], failures):
-            customer_pk = 1 + (n * 7919) % customers
-            batch.append(
-                SyncLog(
-                    record_type=SyncLog.RecordType.CUSTOMER,
-                    record_id=f"C{customer_pk:07d}",
-                    customer_id=customer_pk,
-                    external_system=systems[n % len(systems)],
-                    operation="rest push",
-                    trigger=SyncLog.Trigger.SCHEDULED,
-                    outcome=SyncLog.Outcome.FAILED,
-                    error_code=codes[n % len(codes)],
-                    message="NetSuite refused the customer: Missing price level",
-                )
-            )
-            if len(batch) == 10_000:
-                with transaction.atomic():
-                    SyncLog.objects.bulk_create(batch)
-                batch = []
-        if batch:
-            SyncLog.objects.bulk_create(batch)
-        # Spread the failures over the last 14 days (created_at is auto_now_add).
-        step = max(failures // (14 * 24), 1)
-        for hour in range(14 * 24):
-            SyncLog.objects.filter(
-                id__gt=state["failures"] + hour * step, id__lte=state["failures"] + (hour + 1) * step
-            ).update(created_at=now - timedelta(hours=hour))
+        seed_failures(
+            records=failures, occurrences=failures * OCCURRENCES_PER_RECORD, customers=customers, systems=systems
+        )
         state["failures"] = failures
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+OCCURRENCES_PER_RECORD = 10
+CODES = [
+    "MISSING_PRICE_LEVEL",
+    "INCOMPLETE_ADDRESS",
+    "MISSING_ADDRESS_LABEL",
+    "NONEXISTENT_ID",
+    "USER_ERROR",
+    "TIMEOUT",
+]
+
+
+def seed_failures(*, records: int, occurrences: int, customers: int, systems) -> None:
+    """Open failures on ``records`` customers, ``occurrences`` attempts in all (the attempt log holds each one),
+    spread over the last 14 days, and the group counts the failure service keeps, all with bulk inserts."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from customers.models import SyncFailure, SyncFailureGroup, SyncLog
+    from integration_portal.bulk import RowInserter, db_datetime
+
+    started = time.perf_counter()
+    now = timezone.now()
+    per_record = max(occurrences // records, 1)
+    failures = RowInserter(
+        SyncFailure,
+        ("record_type", "record_id", "customer_id", "external_system_id", "error_code", "message", "operation",
+         "trigger", "occurrences", "first_seen_at", "last_seen_at"),
+    )  # fmt: skip
+    log = RowInserter(
+        SyncLog,
+        ("record_type", "record_id", "customer_id", "external_system_id", "operation", "trigger", "outcome",
+         "error_code", "message", "created_at"),
+    )  # fmt: skip
+    batch, attempts = [], []
+    for n in range(records):
+        customer_pk = 1 + (n * 7919) % customers  # distinct while records <= customers (7919 is prime)
+        system = systems[n % len(systems)]
+        code = CODES[n % len(CODES)]
+        last = now - timedelta(minutes=n % (14 * 24 * 60))
+        first = last - timedelta(hours=per_record)
+        record_id = f"C{customer_pk:07d}"
+        message = f"NetSuite push failed: {code} on customer {record_id}"
+        batch.append(("customer", record_id, customer_pk, system.pk, code, message, "rest upsert", "scheduled",
+                      per_record, db_datetime(first), db_datetime(last)))  # fmt: skip
+        for k in range(per_record):
+            at = db_datetime(first + timedelta(hours=k))
+            attempts.append(("customer", record_id, customer_pk, system.pk, "rest upsert", "scheduled", "failed",
+                             code, message, at))  # fmt: skip
+        if len(attempts) >= 50_000:
+            with transaction.atomic():
+                failures.insert(batch)
+                log.insert(attempts)
+            batch, attempts = [], []
+    with transaction.atomic():
+        failures.insert(batch)
+        log.insert(attempts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SyncFailureGroup._meta.db_table} (external_system_id, record_type, error_code, open_count) "
+            f"SELECT external_system_id, record_type, error_code, COUNT(*) FROM {SyncFailure._meta.db_table} "
+            "WHERE resolved_at IS NULL GROUP BY external_system_id, record_type, error_code"
+        )
+    print(
+        f"  seeded {records:,} open failures with {records * per_record:,} occurrences in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
 def measure(clients: dict, wrappers: dict, rounds: int) -> dict[str, dict[str, tuple[int, float]]]:
@@ -214,7 +257,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--failures", type=int, default=100_000, help="open failures at the large size")
+    parser.add_argument(
+        "--failures",
+        type=int,
+        default=100_000,
+        help="records with an open failure at the large size (10 occurrences each)",
+    )
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--recounts", type=int, default=3, help="count job runs timed per size (median)")
     args = parser.parse_args()
@@ -236,7 +284,8 @@ def main() -> None:
     print()
     print(
         f"{args.small:,} customers / {small_failures:,} open failures vs {args.large:,} customers / "
-        f"{args.failures:,} open failures; median of {args.rounds} requests each, alternating."
+        f"{args.failures:,} open failures ({args.failures * OCCURRENCES_PER_RECORD:,} occurrences); median of "
+        f"{args.rounds} requests each, alternating."
     )
     print()
     sizes = f"{args.small:,} | at {args.large:,}"

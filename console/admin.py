@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from customers.errors import guidance
-from customers.models import CUSTOMER_RECORD_TYPES, Customer, ExternalSystem, SyncFailure, SyncLog
+from customers.models import CUSTOMER_RECORD_TYPES, SyncFailure, SyncLog
 from customers.services import failures_mark_resolved
 from integration_portal.paginator import CappedCountPaginator
 from jobs.registry import job_enqueue
@@ -22,8 +22,9 @@ from jobs.registry import job_enqueue
 from .filters import ErrorCodeFilter, QueueStateFilter
 from .models import FailedRecord, JobRunRecord
 from .permissions import can_resync
+from .runs import job_title, run_field_cell
 from .selectors import GROUPS_ON_QUEUE, RESYNC_GROUP_JOB, FailureGroup, failure_groups
-from .services import customers_resync, failed_records_resync
+from .services import failed_records_resync
 
 
 class QueueChangeList(ChangeList):
@@ -106,7 +107,9 @@ class FailedRecordAdmin(ReadOnlyAdmin):
         "state",
     )
     list_display_links = ("last_seen",)
-    list_filter = (QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "last_seen_at", "trigger")
+    list_filter = (
+        QueueStateFilter, "record_type", "external_system", ErrorCodeFilter, "last_seen_at", "first_seen_at", "trigger",
+    )  # fmt: skip
     search_fields = ("=record_id", "=customer__customer_id", "=file_name")
     search_help_text = "Exact customer ID or file name."
     list_select_related = ("external_system",)
@@ -238,11 +241,6 @@ class FailedRecordAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.group_resync_view),
                 name="console_failedrecord_group_resync",
             ),
-            path(
-                "customer/<int:customer_pk>/resync/",
-                self.admin_site.admin_view(self.customer_resync_view),
-                name="console_customer_resync",
-            ),
         ]
         return urls + super().get_urls()
 
@@ -272,6 +270,8 @@ class FailedRecordAdmin(ReadOnlyAdmin):
 
     def groups_view(self, request):
         """Every group of open failures (connector, record type, problem) with its count."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
         context = {
             **self.admin_site.each_context(request),
             "title": "Failed Record Queue by problem",
@@ -294,7 +294,12 @@ class FailedRecordAdmin(ReadOnlyAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return redirect_back(request, reverse("admin:console_failedrecord_groups"))
         entries = group.open_failures()
-        if entries.count() > GROUP_RESYNC_NOW:
+        count = entries.count()
+        if not count:
+            self.message_user(
+                request, f"No open failures are left in the {group.describe()}: reload the queue.", messages.INFO
+            )
+        elif count > GROUP_RESYNC_NOW:
             job_enqueue(key=RESYNC_GROUP_JOB, user=request.user, **group.as_kwargs())
             self.message_user(
                 request,
@@ -310,52 +315,49 @@ class FailedRecordAdmin(ReadOnlyAdmin):
             self.message_user(request, f"{group.describe().capitalize()}: {report.summary()}", level)
         return redirect_back(request, reverse("admin:console_failedrecord_groups"))
 
-    def customer_resync_view(self, request, customer_pk):
-        """RESYNC a customer with one connector from its External System tab (POST only, Operator role)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not can_resync(request.user):
-            raise PermissionDenied
-        customer = get_object_or_404(Customer, pk=customer_pk)
-        system = get_object_or_404(ExternalSystem, pk=request.POST.get("resync_system") or 0)
-        result = customers_resync(customers=[customer], external_system=system, user=request.user)[0]
-        if result.ok:
-            self.message_user(
-                request, f"RESYNC of {customer.customer_id} to {system.name} succeeded.", messages.SUCCESS
-            )
-        else:
-            self.message_user(
-                request, f"RESYNC of {customer.customer_id} to {system.name} failed: {result.message}", messages.ERROR
-            )
-        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
-
 
 @admin.register(JobRunRecord)
 class JobRunRecordAdmin(ReadOnlyAdmin):
-    """Every run of every job: who asked, how far it got, how it ended."""
+    """Every run of every job: who asked, how far it got, how it ended; the page refreshes by itself."""
 
     list_display = (
         "started_at",
-        "job",
+        "job_title",
         "external_system",
         "trigger",
-        "status",
+        "state",
         "progress",
-        "finished_at",
+        "finished",
         "requested_by",
-        "message",
+        "run_message",
     )
     list_filter = ("status", "job", "trigger", "external_system", "started_at")
     list_select_related = ("external_system", "requested_by")
     show_full_result_count = False
     list_per_page = 50
-    readonly_fields = [f.name for f in JobRunRecord._meta.fields]
+    # "state" first: a run whose process is gone reads interrupted before the count job's sweep says so.
+    readonly_fields = ["state", "run_message", *(f.name for f in JobRunRecord._meta.fields)]
+    change_list_template = "admin/console/jobrunrecord/change_list.html"
+
+    @admin.display(description="job", ordering="job")
+    def job_title(self, obj):
+        return job_title(obj)
+
+    @admin.display(description="state", ordering="status")
+    def state(self, obj):
+        return run_field_cell(obj, "state")
 
     @admin.display(description="rows")
     def progress(self, obj):
-        total = f" of {obj.rows_total}" if obj.rows_total is not None else ""
-        failed = f", {obj.rows_failed} failed" if obj.rows_failed else ""
-        return f"{obj.rows_done}{total}{failed}"
+        return run_field_cell(obj, "rows")
+
+    @admin.display(description="finished", ordering="finished_at")
+    def finished(self, obj):
+        return run_field_cell(obj, "finished")
+
+    @admin.display(description="message")
+    def run_message(self, obj):
+        return run_field_cell(obj, "message")
 
 
 @admin.register(SyncLog)

@@ -9,6 +9,7 @@ class ConsoleConfig(AppConfig):
     def ready(self) -> None:
         from jobs.registry import JobSpec, register_job
 
+        from .alerts import DIGEST_JOB
         from .roles import roles_ensure_after_migrate
         from .selectors import COUNT_JOB, RESYNC_GROUP_JOB
 
@@ -21,6 +22,17 @@ class ConsoleConfig(AppConfig):
                 command=COUNT_JOB,
                 description="Customers by sync status per connector and failures per day, for the dashboard.",
                 default_minutes=1,
+            )
+        )
+        register_job(
+            JobSpec(
+                key=DIGEST_JOB,
+                title="Email new failures",
+                task="console.tasks.send_failure_digests",
+                command="",
+                description="Sends each operator who subscribed (Email alerts) a digest of the failures new since "
+                "their last one, with links to the queue.",
+                default_minutes=15,
             )
         )
         register_job(

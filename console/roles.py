@@ -6,13 +6,18 @@ from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from .permissions import RESYNC_PERMISSION, RUN_JOBS_PERMISSION
+from .permissions import (
+    MANAGE_API_TOKENS_PERMISSION,
+    RESYNC_PERMISSION,
+    RUN_JOBS_PERMISSION,
+    TEST_CONNECTIONS_PERMISSION,
+)
 
 OPERATOR = "Operator"
 VIEWER = "Viewer"
 
 # Apps whose every model the two roles may look at.
-VIEWED_APPS = ("customers", "console", "jobs", "sftpsync", "netsuite")
+VIEWED_APPS = ("customers", "console", "jobs", "sftpsync", "netsuite", "shopify")
 
 # app_label.codename granted to operators on top of viewing.
 OPERATOR_EXTRA = (
@@ -28,6 +33,8 @@ OPERATOR_EXTRA = (
     "customers.add_partyidentification",
     RESYNC_PERMISSION,
     RUN_JOBS_PERMISSION,
+    TEST_CONNECTIONS_PERMISSION,
+    MANAGE_API_TOKENS_PERMISSION,
 )
 
 

@@ -166,8 +166,22 @@ def customers_resync(*, customers: Sequence[Customer], external_system: External
     )
 
 
-def job_run_now(*, key: str, user=None) -> str:
-    """Queue the job to run now on the cluster, recording who asked; return the task ID."""
+def customer_resync(
+    *, customer: Customer, external_system_id: int | None = None, user=None
+) -> list[tuple[ExternalSystem, SyncResult]]:
+    """Send one customer again now to one connector it is selected for, or to each of them (name order)."""
+    syncs = CustomerSync.objects.filter(customer=customer, enabled=True).select_related("external_system")
+    if external_system_id is not None:
+        syncs = syncs.filter(external_system_id=external_system_id)
+    outcomes = []
+    for sync in syncs.order_by("external_system__name"):
+        [result] = customers_resync(customers=[customer], external_system=sync.external_system, user=user)
+        outcomes.append((sync.external_system, result))
+    return outcomes
+
+
+def job_run_now(*, key: str, user=None) -> JobRun:
+    """Queue the job to run now on the cluster, recording who asked; return its run, queued from now on."""
     if key not in JOBS or not JOBS[key].run_now:
         raise KeyError(key)
     return job_enqueue(key=key, user=user)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from jobs.services import job_run, job_runs_settle_interrupted, user_by_id
 
-from jobs.services import job_run, user_by_id
-
+from .alerts import DIGEST_JOB, digests_send
 from .selectors import COUNT_JOB, RESYNC_GROUP_JOB, FailureGroup
 from .services import dashboard_snapshot_take, failed_records_resync
 
@@ -13,11 +12,13 @@ RESYNC_CHUNK = 100
 
 
 def count_dashboard(*, trigger: str = "scheduled", user_id: int | None = None) -> str:
-    """Count the dashboard's customers by sync status and failures per day, and store them for it."""
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    with job_run(job=COUNT_JOB, trigger=trigger, user=user) as progress:
+    """Count the dashboard's customers by sync status and failures per day; settle runs whose process stopped."""
+    with job_run(job=COUNT_JOB, trigger=trigger, user=user_by_id(user_id)) as progress:
         snapshot = dashboard_snapshot_take()
-        progress.note(f"Counted in {snapshot.took_ms} ms.")
+        # Every minute, so that a killed job's run stops showing as running soon after (the pages say so at once).
+        settled = job_runs_settle_interrupted()
+        note = f" {settled} run(s) whose process had stopped marked interrupted." if settled else ""
+        progress.note(f"Counted in {snapshot.took_ms} ms.{note}")
     return progress.run.message
 
 
@@ -40,4 +41,12 @@ def resync_failure_group(
             failed += len(report.failed) + len(report.skipped)
             progress.advance(len(report.succeeded), failed=len(report.failed) + len(report.skipped))
         progress.note(f"{group.describe().capitalize()}: {succeeded} resynced, {failed} failed again.")
+    return progress.run.message
+
+
+def send_failure_digests(*, trigger: str = "scheduled", user_id: int | None = None) -> str:
+    """Email each subscribed operator the failures new since their last digest."""
+    with job_run(job=DIGEST_JOB, trigger=trigger, user=user_by_id(user_id)) as progress:
+        sent, told = digests_send(progress=progress)
+        progress.note(f"{sent} digest email(s) sent, about {told} new failure(s)." if sent else "No new failures.")
     return progress.run.message

@@ -1,8 +1,12 @@
 """The customer master in the operators' console."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.urls import reverse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from import_export.admin import ImportExportModelAdmin
@@ -20,7 +24,7 @@ from .models import (
     PartyIdentification,
 )
 from .resources import CustomerResource
-from .selectors import sync_status_label
+from .selectors import SyncBucket, sync_bucket_q, sync_status_label
 from .services import (
     CustomerLinkedError,
     customer_delete,
@@ -28,6 +32,10 @@ from .services import (
     customer_refresh_validation,
     customer_validate_for_export,
 )
+
+# The customer page's "Save and resync" buttons: save the form, then send the customer again (value: a connector's
+# ID, or "all").
+SAVE_AND_RESYNC = "_saveandresync"
 
 
 def has_enabled_sync(**lookups) -> Exists:
@@ -41,9 +49,13 @@ class EnabledSyncFilter(admin.SimpleListFilter):
     sync_field = ""
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(has_enabled_sync(**{self.sync_field: self.value()}))
-        return queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in {str(key) for key, _label in self.lookup_choices}:
+            # e.g. ?connector=abc: the changelist answers with a 400 page naming it (integration_portal.admin_site).
+            raise IncorrectLookupParameters(f"{self.title}: {value[:60]!r} is not one of the choices.")
+        return queryset.filter(has_enabled_sync(**{self.sync_field: value}))
 
 
 class SyncStatusFilter(EnabledSyncFilter):
@@ -61,7 +73,22 @@ class ConnectorFilter(EnabledSyncFilter):
     sync_field = "external_system"
 
     def lookups(self, request, model_admin):
-        return [(str(s.pk), s.name) for s in ExternalSystem.objects.all()]
+        return [(str(s.pk), s.name) for s in ExternalSystem.objects.connectors()]
+
+
+class SyncBucketFilter(admin.SimpleListFilter):
+    """The dashboard's buckets: each selected customer is in exactly one, so the counts add up."""
+
+    title = "where it stands"
+    parameter_name = "bucket"
+
+    def lookups(self, request, model_admin):
+        return SyncBucket.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in SyncBucket.values:
+            return queryset.filter(sync_bucket_q(self.value()))
+        return queryset
 
 
 class HasErrorsFilter(admin.SimpleListFilter):
@@ -137,11 +164,11 @@ class ExternalSystemInline(admin.TabularInline):
     def resync(self, obj: CustomerSync) -> str:
         if not (obj.pk and obj.enabled):
             return ""
-        # Posts the customer form (it carries the CSRF token) to the resync view; unsaved edits are not saved.
+        # Submits the customer form: the change view saves the edits first, then sends (CustomerAdmin.response_change).
         return format_html(
-            '<button type="submit" class="console-resync" formaction="{}" name="resync_system" value="{}" '
-            'title="Send this customer to {} again now (save your edits first)">RESYNC</button>',
-            reverse("admin:console_customer_resync", args=[obj.customer_id]),
+            '<button type="submit" class="console-resync" name="{}" value="{}" '
+            'title="Save your changes, then send this customer to {} again now">Save and resync</button>',
+            SAVE_AND_RESYNC,
             obj.external_system_id,
             obj.external_system.name,
         )
@@ -180,17 +207,19 @@ class SubCustomerInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(ImportExportModelAdmin):
     resource_classes = [CustomerResource]
+    # The sync status (and RESYNC, added after it for operators) come right after the name, so that they stay on
+    # screen at 1280 px with the side menu and the filters open; the e-mail shares the name's cell.
     list_display = (
         "customer_id",
         "name",
-        "party_type",
-        "segment",
-        "email",
-        "subsidiary",
         "external_system_sync_status",
+        "kind",
+        "subsidiary",
         "is_valid",
         "modified_at",
     )
+    change_list_template = "admin/customers/customer/change_list.html"
+    change_form_template = "admin/customers/customer/change_form.html"
     list_display_links = ("customer_id", "name")
     list_filter = (
         SyncStatusFilter,
@@ -208,7 +237,8 @@ class CustomerAdmin(ImportExportModelAdmin):
     show_full_result_count = False
     # COUNT(*) over a million customers on every page view grows with the table; stop counting at 10,000.
     paginator = CappedCountPaginator
-    raw_id_fields = ("parent",)
+    # The parent shows by name and is found by typing (a select of a million customers would not load).
+    autocomplete_fields = ("parent",)
     readonly_fields = ("export_problems", "created_at", "modified_at")
     fieldsets = (
         (None, {"fields": ("customer_id", "party_type", "segment", "is_active", "export_problems")}),
@@ -233,6 +263,98 @@ class CustomerAdmin(ImportExportModelAdmin):
             .prefetch_related(Prefetch("syncs", queryset=CustomerSync.objects.select_related("external_system")))
         )
 
+    def get_list_display(self, request):
+        if can_resync(request.user):
+            at = self.list_display.index("external_system_sync_status") + 1
+            return (*self.list_display[:at], "resync_buttons", *self.list_display[at:])
+        return self.list_display
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/resync/",
+                self.admin_site.admin_view(self.resync_view),
+                name="customers_customer_resync",
+            ),
+            *super().get_urls(),
+        ]
+
+    def resync_view(self, request, object_id):
+        """RESYNC a customer now, with one connector (``resync_system``) or all it is selected for (POST, Operator)."""
+        from console.admin import redirect_back
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_resync(request.user):
+            raise PermissionDenied
+        customer = self.get_object(request, unquote(object_id))
+        if customer is None:
+            raise Http404(f"No customer with the ID {object_id}.")
+        self._resync_and_report(request, customer, request.POST.get("resync_system", ""))
+        return redirect_back(request, reverse("admin:customers_customer_change", args=[customer.pk]))
+
+    def _resync_and_report(self, request, customer: Customer, system: str) -> None:
+        """Send the customer again now (one connector's ID, or "" / "all" for each) and say how each went."""
+        from console.services import customer_resync
+
+        system_id = int(system) if system.isdigit() else None
+        outcomes = customer_resync(customer=customer, external_system_id=system_id, user=request.user)
+        if not outcomes:
+            self.message_user(
+                request,
+                f"{customer.customer_id} has no selected connector to resync with: select one on its External "
+                "System tab and save.",
+                messages.WARNING,
+            )
+        for external_system, result in outcomes:
+            if result.ok:
+                self.message_user(
+                    request, f"RESYNC of {customer.customer_id} to {external_system.name} succeeded.", messages.SUCCESS
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"RESYNC of {customer.customer_id} to {external_system.name} failed: {result.message}",
+                    messages.ERROR,
+                )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and SAVE_AND_RESYNC in request.POST and not can_resync(request.user):
+            raise PermissionDenied  # before anything is saved
+        extra_context = {**(extra_context or {}), "can_resync": can_resync(request.user)}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def response_change(self, request, obj):
+        if SAVE_AND_RESYNC in request.POST:
+            return self._saved_then_resynced(request, obj)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if SAVE_AND_RESYNC in request.POST:
+            return self._saved_then_resynced(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _saved_then_resynced(self, request, obj: Customer) -> HttpResponseRedirect:
+        """After "Save and resync" saved the form (it did not if the form had errors): send, and stay on the page."""
+        self.message_user(request, f"Your changes to {obj} were saved.", messages.SUCCESS)
+        customer = Customer.objects.get(pk=obj.pk)  # as saved, inlines and validity included
+        self._resync_and_report(request, customer, request.POST.get(SAVE_AND_RESYNC, ""))
+        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[obj.pk]))
+
+    @admin.display(description="resync")
+    def resync_buttons(self, obj: Customer) -> str:
+        syncs = [s for s in obj.syncs.all() if s.enabled]
+        if not syncs:
+            return ""
+        url = reverse("admin:customers_customer_resync", args=[obj.pk])
+        # The changelist is one form (it carries the CSRF token); formaction posts it to the resync view.
+        return format_html_join(
+            "",
+            '<button type="submit" class="console-resync" formaction="{}" name="resync_system" value="{}" '
+            'title="Send {} to {} again now">RESYNC</button>',
+            ((url, s.external_system_id, obj.customer_id, s.external_system.name) for s in syncs),
+        )
+
     def get_search_results(self, request, queryset, search_term):
         searched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
@@ -246,7 +368,13 @@ class CustomerAdmin(ImportExportModelAdmin):
 
     @admin.display(description="name")
     def name(self, obj: Customer) -> str:
-        return obj.display_name
+        if not obj.email:
+            return obj.display_name
+        return format_html('{}<div class="console-muted">{}</div>', obj.display_name, obj.email)
+
+    @admin.display(description="type", ordering="party_type")
+    def kind(self, obj: Customer) -> str:
+        return f"{obj.get_party_type_display()}, {obj.get_segment_display()}"
 
     @admin.display(description="External System Sync Status")
     def external_system_sync_status(self, obj: Customer) -> str:
@@ -301,7 +429,14 @@ class CustomerSyncAdmin(admin.ModelAdmin):
         "last_attempt_at",
         "last_error_message",
     )
-    list_filter = ("status", "external_system", "enabled", "customer__segment", "customer__subsidiary")
+    list_filter = (
+        SyncBucketFilter,
+        "status",
+        "external_system",
+        "enabled",
+        "customer__segment",
+        "customer__subsidiary",
+    )
     search_fields = ("=customer__customer_id", "=external_id", "customer__email", "customer__last_name")
     list_select_related = ("customer", "external_system")
     raw_id_fields = ("customer",)

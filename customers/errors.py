@@ -65,6 +65,9 @@ class ErrorCode(StrEnum):
     MAPPING_MISSING = "MAPPING_MISSING"
     NO_CONNECTION = "NO_CONNECTION"
     CONNECTION_INACTIVE = "CONNECTION_INACTIVE"
+    SYSTEM_INACTIVE = "SYSTEM_INACTIVE"
+    MISSING_CREDENTIALS = "MISSING_CREDENTIALS"
+    SECRET_UNREADABLE = "SECRET_UNREADABLE"  # noqa: S105 (an error code, not a secret)
     NO_CONNECTOR = "NO_CONNECTOR"
     NO_FEED = "NO_FEED"
     HISTORICAL_IMPORT_PENDING = "HISTORICAL_IMPORT_PENDING"
@@ -84,6 +87,19 @@ class ErrorCode(StrEnum):
     REQUEST_FAILED = "REQUEST_FAILED"
     NOT_EXPORTED = "NOT_EXPORTED"
     PORTAL_INTERNAL_ERROR = "PORTAL_INTERNAL_ERROR"
+    # -- Shopify, the source --
+    SHOPIFY_PAYLOAD_UNREADABLE = "SHOPIFY_PAYLOAD_UNREADABLE"
+    SHOPIFY_COMPANY_UNKNOWN = "SHOPIFY_COMPANY_UNKNOWN"
+    SHOPIFY_APPLY_FAILED = "SHOPIFY_APPLY_FAILED"
+    SHOPIFY_UNAUTHORIZED = "SHOPIFY_UNAUTHORIZED"
+    SHOPIFY_NETWORK_ERROR = "SHOPIFY_NETWORK_ERROR"
+    SHOPIFY_THROTTLED = "SHOPIFY_THROTTLED"
+    SHOPIFY_GRAPHQL_ERRORS = "SHOPIFY_GRAPHQL_ERRORS"
+    SHOPIFY_USER_ERRORS = "SHOPIFY_USER_ERRORS"
+    SHOPIFY_HTTP_ERROR = "SHOPIFY_HTTP_ERROR"
+    SHOPIFY_BULK_FAILED = "SHOPIFY_BULK_FAILED"
+    SHOPIFY_NO_TOKEN = "SHOPIFY_NO_TOKEN"  # noqa: S105 (an error code, not a secret)
+    SHOPIFY_NO_WEBHOOK_URL = "SHOPIFY_NO_WEBHOOK_URL"
     # -- files --
     ROW_INVALID = "ROW_INVALID"
     UNKNOWN_PARTY = "UNKNOWN_PARTY"
@@ -236,6 +252,22 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
         "Switch the connection on again, or untick the connector on the customer.",
         Kind.SETUP,
     ),
+    ErrorCode.SYSTEM_INACTIVE: ErrorInfo(
+        "Connector switched off",
+        "Switch the connector on under External systems if it should receive customers.",
+        Kind.SETUP,
+    ),
+    ErrorCode.MISSING_CREDENTIALS: ErrorInfo(
+        "Connection has no credentials",
+        "Enter the connection's credentials on its page (NetSuite REST → NetSuite connections).",
+        Kind.SETUP,
+    ),
+    ErrorCode.SECRET_UNREADABLE: ErrorInfo(
+        "Stored secret unreadable",
+        "The connection's stored secrets cannot be decrypted with the current encryption key: open the connection "
+        "and enter them again (or put the old key back after the new one in PORTAL_ENCRYPTION_KEY).",
+        Kind.SETUP,
+    ),
     ErrorCode.NO_CONNECTOR: ErrorInfo(
         "No connector installed", "No connector is installed for this system's transport: ask the team.", Kind.SETUP
     ),
@@ -315,6 +347,60 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
         "An error inside the portal (not NetSuite's): the next run tries again; if it repeats, give the team the "
         "message and the time.",
         Kind.TRANSIENT,
+    ),
+    ErrorCode.SHOPIFY_PAYLOAD_UNREADABLE: ErrorInfo(
+        "Shopify sent something unreadable",
+        "Open Shopify → Webhook inbox (filter: needs attention), read the reason and the payload; correct the object "
+        "in Shopify, or run Reconcile Shopify (Jobs) to read it again.",
+        Kind.FILE,
+    ),
+    ErrorCode.SHOPIFY_COMPANY_UNKNOWN: ErrorInfo(
+        "Company location or contact before its company",
+        "Run Reconcile Shopify (Jobs), then select the entry in Shopify → Webhook inbox and choose Process again.",
+        Kind.TRANSIENT,
+    ),
+    ErrorCode.SHOPIFY_APPLY_FAILED: ErrorInfo(
+        "Shopify change could not be saved",
+        "Select the entry in Shopify → Webhook inbox and choose Process again; if it fails again, give the team the "
+        "message (the inbox keeps the payload).",
+        Kind.TRANSIENT,
+    ),
+    ErrorCode.SHOPIFY_UNAUTHORIZED: ErrorInfo(
+        "Shopify refused the access token",
+        "Enter a valid Admin API access token on the Shopify connection.",
+        Kind.SETUP,
+    ),
+    ErrorCode.SHOPIFY_NETWORK_ERROR: ErrorInfo(
+        "Shopify unreachable",
+        "Check the shop domain (or the Admin API URL override); the next run tries again.",
+        Kind.TRANSIENT,
+    ),
+    ErrorCode.SHOPIFY_THROTTLED: ErrorInfo(
+        "Shopify rate limit",
+        "Nothing to fix: Shopify's rate limit held the requests back; the next run goes on.",
+        Kind.TRANSIENT,
+    ),
+    ErrorCode.SHOPIFY_GRAPHQL_ERRORS: ErrorInfo(
+        "Shopify refused a request", "Read the message; check the connection's API version.", Kind.SETUP
+    ),
+    ErrorCode.SHOPIFY_USER_ERRORS: ErrorInfo(
+        "Shopify refused a change", "Read Shopify's message: it names the field it refused.", Kind.SETUP
+    ),
+    ErrorCode.SHOPIFY_HTTP_ERROR: ErrorInfo(
+        "Shopify answered with an error",
+        "The next run tries again; check the shop domain if it lasts.",
+        Kind.TRANSIENT,
+    ),
+    ErrorCode.SHOPIFY_BULK_FAILED: ErrorInfo(
+        "Shopify bulk operation failed", "Nothing to fix: the next reconciliation asks Shopify again.", Kind.TRANSIENT
+    ),
+    ErrorCode.SHOPIFY_NO_TOKEN: ErrorInfo(
+        "No Shopify access token", "Enter the Admin API access token on the Shopify connection.", Kind.SETUP
+    ),
+    ErrorCode.SHOPIFY_NO_WEBHOOK_URL: ErrorInfo(
+        "No webhook address",
+        "Enter the webhook address on the Shopify connection, then press Subscribe to webhooks.",
+        Kind.SETUP,
     ),
     ErrorCode.ROW_INVALID: ErrorInfo(
         "Row could not be read",

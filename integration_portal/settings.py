@@ -6,9 +6,12 @@ django-q2 broker to Redis. ``DJANGO_SETTINGS_MODULE=integration_portal.settings_
 hardening that ``manage.py check --deploy`` asks for.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+
+from .keys import ENCRYPTION_KEY_FILE, SECRET_KEY_FILE, read_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -17,18 +20,34 @@ env = environ.Env()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The embedded default key only exists so that a fresh checkout runs; production must set SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-only-key-set-SECRET_KEY-in-production")
+# The repository's key only lets a fresh checkout run its tests and checks: `make run` writes a random key into
+# var/secret_key on first run, and the production profile refuses this one (so does `check --deploy`).
+DEFAULT_SECRET_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production"  # noqa: S105 (public on purpose)
+SECRET_KEY = env.str("SECRET_KEY", default="") or read_key(VAR_DIR, SECRET_KEY_FILE) or DEFAULT_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Fernet key(s) for secrets at rest, comma-separated, newest first (rotation via MultiFernet).
-# Unset: a key is derived from SECRET_KEY, so that the embedded default works out of the box.
-PORTAL_ENCRYPTION_KEY = env.str("PORTAL_ENCRYPTION_KEY", default="")
+# Fernet key(s) for secrets at rest, comma-separated, newest first (rotation: manage.py rotate_secrets).
+# Unset: the key `make run` wrote into var/encryption_key. Never derived from SECRET_KEY.
+PORTAL_ENCRYPTION_KEY = env.str("PORTAL_ENCRYPTION_KEY", default="") or read_key(VAR_DIR, ENCRYPTION_KEY_FILE)
+
+# HTTPS ends at a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For: only then are they believed.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sessions: a working day by default, not Django's two weeks.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
+
+# Orders API tokens: how long a new one lives, and the most it may.
+PORTAL_API_TOKEN_DAYS = env.int("PORTAL_API_TOKEN_DAYS", default=90)
+PORTAL_API_TOKEN_MAX_DAYS = env.int("PORTAL_API_TOKEN_MAX_DAYS", default=365)
 
 INSTALLED_APPS = [
     "integration_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -40,11 +59,13 @@ INSTALLED_APPS = [
     "jobs",
     "netsuite",
     "sftpsync",
+    "shopify",
     "console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "integration_portal.middleware.RejectNulBytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -52,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the login page that explains it.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "integration_portal.urls"
@@ -99,6 +122,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format across the console, in local time (TIME_ZONE): 2026-11-30 14:05.
+FORMAT_MODULE_PATH = ["integration_portal.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
@@ -129,17 +154,54 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Shopify webhooks still waiting this long after they came in are applied by the sweep job (a lost task).
+SHOPIFY_SWEEP_AFTER_SECONDS = env.int("SHOPIFY_SWEEP_AFTER_SECONDS", default=30)
+
+# A running job writes a heartbeat this often; a run silent for JOB_STALE_SECONDS counts as interrupted
+# (its process was killed or its machine stopped), unless this machine can see that the process still runs.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=120)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Credentials never reach a log line, at any level (integration_portal/log_redaction.py).
+    "filters": {"redact_secrets": {"()": "integration_portal.log_redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # At DEBUG both log the signed request: consumer key, token ID, signature. Silenced, and redacted above.
+        "oauthlib": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 LOGIN_URL = "admin:login"
+
+# Failure digests (console.alerts): Django's email, the console backend by default; e.g.
+# EMAIL_URL=smtp+tls://user:password@mail.example.com:587 for SMTP (django-environ's email URL).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Customer sync portal <portal@localhost>")
+# Where operators reach the console, for the links in emails.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# No IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT: it strips one leading "="; every column of every export goes through
+# integration_portal.spreadsheet instead (customers.resources).
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address,
+# that pair is locked out for LOGIN_LOCKOUT_MINUTES; the login page says so, and whom to ask.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Another try while locked out does not start the wait again (the page says until when).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "integration_portal.login.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "integration_portal.login.client_ip"
+PORTAL_SUPPORT_CONTACT = env.str("PORTAL_SUPPORT_CONTACT", default="your portal administrator")

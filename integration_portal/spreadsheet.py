@@ -25,3 +25,15 @@ def spreadsheet_safe(value: Any) -> str:
     if text and text[0] in FORMULA_STARTS and (text[0] not in "+-" or not _SIGNED_NUMBER.match(text)):
         return "'" + text
     return text
+
+
+class SpreadsheetSafeExport:
+    """A django-import-export resource mixin: every exported text column goes through ``spreadsheet_safe``.
+
+    Used instead of IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT, which strips one leading "=" and lets "==", "@" and
+    "+" formulas through. Numbers and booleans keep their type (a spreadsheet cannot run them).
+    """
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        return spreadsheet_safe(value) if isinstance(value, str) else value

@@ -23,6 +23,9 @@ class JobSpec:
     scheduled: bool = True
     # False for a job that needs arguments only its own page gives (e.g. which group of failures to resync).
     run_now: bool = True
+    # The transport ("rest", "file") whose historical import this job completes: what the console tells an
+    # operator to run before a new connector may send anything.
+    imports_history_for: str = ""
 
 
 JOBS: dict[str, JobSpec] = {}
@@ -32,6 +35,11 @@ def register_job(spec: JobSpec) -> JobSpec:
     """Make the job known to the console and its schedule created on migrate."""
     JOBS[spec.key] = spec
     return spec
+
+
+def job_importing_history(*, transport: str) -> JobSpec | None:
+    """The job that completes the historical import of connectors of this transport, if one is installed."""
+    return next((spec for spec in JOBS.values() if spec.imports_history_for == transport), None)
 
 
 def schedule_ensure(*, spec: JobSpec) -> Schedule:
@@ -60,10 +68,22 @@ def schedules_ensure_after_migrate(sender, **kwargs) -> None:
         schedules_ensure()
 
 
-def job_enqueue(*, key: str, user=None, **kwargs) -> str:
-    """Queue the job to run now on the django-q2 cluster; return the task ID."""
+def job_enqueue(*, key: str, user=None, external_system=None, **kwargs):
+    """Queue the job to run now on the django-q2 cluster; return its run record, which shows as queued at once.
+
+    The cluster runs ``jobs.tasks.run_queued``, which runs the job's task in that record (the task's first run
+    adopts it); ``kwargs`` go to the job's task.
+    """
+    from .services import job_run_queue, job_run_unqueued
+
     spec = JOBS[key]
     kwargs.setdefault("trigger", "on_demand")
     if getattr(user, "is_authenticated", False):
         kwargs["user_id"] = user.pk
-    return async_task(spec.task, task_name=f"{spec.key} (run now)", **kwargs)
+    run = job_run_queue(job=spec.key, trigger=kwargs["trigger"], user=user, external_system=external_system)
+    try:
+        async_task("jobs.tasks.run_queued", job=spec.key, run_id=run.pk, task_name=f"{spec.key} (run now)", **kwargs)
+    except Exception as exc:
+        job_run_unqueued(run=run, error=exc)
+        raise
+    return run

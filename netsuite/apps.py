@@ -22,9 +22,9 @@ class NetsuiteConfig(AppConfig):
         from jobs.registry import JobSpec, register_job
 
         from . import receivers
-        from .services import customers_push_handler
+        from .services import customers_push_handler, rest_refusal
 
-        register_sync_handler("rest", customers_push_handler)
+        register_sync_handler("rest", customers_push_handler, refusal=rest_refusal)
         receivers.connect()
         register_job(
             JobSpec(
@@ -44,6 +44,7 @@ class NetsuiteConfig(AppConfig):
                 command="pull_customers",
                 description="Read customers changed in NetSuite since the last pull and update or create them here.",
                 default_minutes=15,
+                imports_history_for="rest",
             )
         )
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
+from django.utils import timezone
 
-from integration_portal.secrets import EncryptedTextField
+from integration_portal.secrets import EncryptedTextField, secrets_require_readable
 
 from .client import NetSuiteConfig, default_base_url
 
@@ -102,6 +104,7 @@ class NetSuiteConnection(models.Model):
         return [int(p) for p in self.subsidiary_filter.replace(";", ",").split(",") if p.strip().isdigit()]
 
     def client_config(self) -> NetSuiteConfig:
+        secrets_require_readable(self)
         return NetSuiteConfig(
             account_id=self.account_id,
             consumer_key=self.consumer_key or "",
@@ -178,18 +181,47 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def token_lifetime_days() -> int:
+    """Days a new token lives unless told otherwise (``PORTAL_API_TOKEN_DAYS``)."""
+    return int(getattr(settings, "PORTAL_API_TOKEN_DAYS", 90))
+
+
+def token_max_days() -> int:
+    """The longest a token may live (``PORTAL_API_TOKEN_MAX_DAYS``)."""
+    return int(getattr(settings, "PORTAL_API_TOKEN_MAX_DAYS", 365))
+
+
+def default_token_expiry():
+    return timezone.now() + timedelta(days=token_lifetime_days())
+
+
 class ApiToken(models.Model):
-    """A bearer token for the orders endpoint; only its SHA-256 is stored, the token is shown once."""
+    """A bearer token for the orders endpoint of one connection; only its SHA-256 is stored, the token is shown once."""
 
     name = models.CharField(max_length=100, help_text="Who uses it, e.g. OMS order pusher.")
+    # Null only for tokens made before tokens were bound to a connection: they are refused until replaced.
+    connection = models.ForeignKey(
+        NetSuiteConnection,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="api_tokens",
+        help_text="The only connection this token may ask about and send customers to.",
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=12, editable=False, help_text="The token's first characters.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(default=default_token_expiry, help_text="The token is refused from then on.")
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="To the minute: written at most once a minute."
+    )
 
     class Meta:
         verbose_name = "orders API token"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -46,6 +46,12 @@ def customer_changed(customer_pk: int | None) -> None:
     transaction.on_commit(batch.flush)
 
 
+def customers_changed_listener(*, customer_pks) -> None:
+    """Dispatch listener: customers changed by a bulk write are pushed once the transaction commits."""
+    for pk in customer_pks:
+        customer_changed(pk)
+
+
 def _on_customer_saved(sender, instance: Customer, raw: bool = False, **kwargs) -> None:
     if not raw:
         customer_changed(instance.pk)
@@ -57,6 +63,9 @@ def _on_part_changed(sender, instance, raw: bool = False, **kwargs) -> None:
 
 
 def connect() -> None:
+    from customers.dispatch import register_change_listener
+
+    register_change_listener("netsuite", customers_changed_listener)
     post_save.connect(_on_customer_saved, sender=Customer, dispatch_uid="netsuite.customer_saved")
     for model in (Address, Contact):
         post_save.connect(_on_part_changed, sender=model, dispatch_uid=f"netsuite.{model.__name__}_saved")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from customers.models import SyncLog
+from integration_portal.secrets import secrets_unreadable_message
 from jobs.services import JobRefused, job_run, user_by_id
 
 from . import selectors, services
@@ -37,8 +38,9 @@ def pull_customers(*, connection_id: int | None = None, trigger: str = "schedule
     user = user_by_id(user_id)
     lines = []
     for connection in _connections(connection_id):
-        if not connection.has_credentials:
-            lines.append(f"{connection.external_system.name}: skipped, no credentials.")
+        unreadable = secrets_unreadable_message(connection)
+        if unreadable or not connection.has_credentials:
+            lines.append(f"{connection.external_system.name}: skipped, {unreadable or 'no credentials.'}")
             continue
         with job_run(
             job="pull_customers", external_system=connection.external_system, trigger=trigger, user=user

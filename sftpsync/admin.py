@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from console.permissions import can_run_jobs
-from integration_portal.secrets import WriteOnlySecretsForm
+from console.permissions import can_run_jobs, can_test_connections
+from integration_portal.secrets import UnreadableSecretsAdminMixin, WriteOnlySecretsForm
 from jobs.registry import job_enqueue
 
 from .models import Feed, FeedFile, SftpConnection
@@ -34,9 +34,10 @@ class SftpConnectionForm(WriteOnlySecretsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # A key spans many lines, which a password input would flatten.
-        key_field = self.fields["private_key"]
-        key_field.widget = SecretTextarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"})
+        # A key spans many lines, which a password input would flatten. (A Viewer's read-only form has no field.)
+        if "private_key" in self.fields:
+            widget = SecretTextarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"})
+            self.fields["private_key"].widget = widget
 
     def clean_host_key(self) -> str:
         value = self.cleaned_data["host_key"].strip()
@@ -56,7 +57,7 @@ class SftpConnectionForm(WriteOnlySecretsForm):
 
 
 @admin.register(SftpConnection)
-class SftpConnectionAdmin(admin.ModelAdmin):
+class SftpConnectionAdmin(UnreadableSecretsAdminMixin, admin.ModelAdmin):
     form = SftpConnectionForm
     change_form_template = "admin/sftpsync/sftpconnection/change_form.html"
     list_display = ["name", "transport", "host", "port", "username", "last_test_ok", "last_tested_at"]
@@ -106,8 +107,18 @@ class SftpConnectionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return connection
 
+    def has_test_permission(self, request: HttpRequest) -> bool:
+        return can_test_connections(request.user)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_test_connections"] = can_test_connections(request.user)
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def test_connection_view(self, request, object_id: str):
-        connection = self._get_for_change(request, object_id)
+        """Test the connection now (POST only): it logs in with the stored credentials and records the outcome."""
+        if not can_test_connections(request.user):
+            raise PermissionDenied
+        connection = self.get_object(request, unquote(object_id))
         if connection is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if request.method != "POST":  # the test records its outcome, so only a button starts it
@@ -143,7 +154,7 @@ class SftpConnectionAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/sftpsync/sftpconnection/host_key.html", context)
 
-    @admin.action(description="Test the selected connections")
+    @admin.action(description="Test the selected connections", permissions=["test"])
     def test_connections(self, request, queryset):
         for connection in queryset:
             ok, message = connection_test(connection=connection)
@@ -241,7 +252,12 @@ class FeedAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(change_url)
 
     def _enqueue(self, request: HttpRequest, feed: Feed) -> None:
-        job_enqueue(key=FEED_JOBS[feed.kind], user=request.user, connection=feed.external_system.code)
+        job_enqueue(
+            key=FEED_JOBS[feed.kind],
+            user=request.user,
+            external_system=feed.external_system,
+            connection=feed.external_system.code,
+        )
         self.message_user(
             request,
             f"The {feed.get_kind_display()} job for {feed.external_system.name} was queued; "

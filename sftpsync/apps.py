@@ -26,10 +26,10 @@ class SftpsyncConfig(AppConfig):
         from jobs.registry import JobSpec, register_job
 
         from .checks import paramiko_check
-        from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB, file_sync_handler
+        from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB, file_refusal, file_sync_handler
 
         checks.register(paramiko_check)
-        register_sync_handler("file", file_sync_handler)
+        register_sync_handler("file", file_sync_handler, refusal=file_refusal)
         register_job(
             JobSpec(
                 key=HISTORICAL_JOB,
@@ -38,6 +38,7 @@ class SftpsyncConfig(AppConfig):
                 command=HISTORICAL_JOB,
                 description="NetSuite's existing customers with their Shopify IDs; run once before the first export.",
                 scheduled=False,
+                imports_history_for="file",
             )
         )
         register_job(

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
 
 from customers.models import SHOPIFY_CUST_ID, Address, Customer, CustomerSync, ExternalSystem, PartyIdentification
 from customers.services import customer_refresh_validation
+
+# The suite's own encryption key for stored secrets (the portal never derives one): in the environment too, so
+# that the commands tests start in subprocesses read what the tests wrote.
+os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())
+settings.PORTAL_ENCRYPTION_KEY = os.environ["PORTAL_ENCRYPTION_KEY"]
 
 
 class TaskQueue:
@@ -41,7 +49,7 @@ def task_queue(monkeypatch, db) -> TaskQueue:
     return TaskQueue()
 
 
-pytest_plugins = ["netsuite_sandbox.pytest_plugin"]
+pytest_plugins = ["netsuite_sandbox.pytest_plugin", "shopify_sandbox.pytest_plugin"]
 
 
 @pytest.fixture
@@ -91,3 +99,45 @@ def make_customer(db, netsuite_system) -> Callable[..., Customer]:
         return customer
 
     return make
+
+
+def sandbox_connection(system: ExternalSystem, sandbox, **fields):
+    """A NetSuite REST connection of ``system`` to the sandbox, its first complete pull done (pushes may run);
+    ``mappings`` ({kind: {local value: internal ID}}) go to the system's reference mappings."""
+    from django.utils import timezone
+
+    from netsuite.models import NetSuiteConnection
+    from netsuite.services import reference_mappings_set
+
+    system.historical_import_completed_at = timezone.now()
+    system.save()
+    if "mappings" in fields:
+        reference_mappings_set(external_system=system, mappings=fields.pop("mappings"))
+    values = {
+        "account_id": sandbox.account_id,
+        "base_url": sandbox.base_url,
+        "consumer_key": sandbox.consumer_key,
+        "consumer_secret": sandbox.consumer_secret,
+        "token_id": sandbox.token_id,
+        "token_secret": sandbox.token_secret,
+        "request_timeout": 2,
+        "push_on_change": False,
+        **fields,
+    }
+    return NetSuiteConnection.objects.create(external_system=system, **values)
+
+
+@pytest.fixture
+def totals_seen(monkeypatch) -> list[tuple[str, int | None, int]]:
+    """(job, rows total, rows done) as each job run counts rows: a total known from the start is never None."""
+    from jobs.services import JobProgress
+
+    seen: list[tuple[str, int | None, int]] = []
+    advance = JobProgress.advance
+
+    def recording(self, done: int = 1, *, failed: int = 0) -> None:
+        seen.append((self.run.job, self.run.rows_total, self.run.rows_done))
+        advance(self, done, failed=failed)
+
+    monkeypatch.setattr(JobProgress, "advance", recording)
+    return seen

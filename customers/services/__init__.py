@@ -13,6 +13,7 @@ from .attempts import (
     customer_attempt,
     customer_request_resync,
     customer_sync_get_or_create,
+    customer_syncs_enable,
     record_type_of,
     syncs_mark_sent,
 )
@@ -34,6 +35,7 @@ from .validation import (
     customer_readiness,
     customer_refresh_validation,
     customer_validate_for_export,
+    customers_refresh_validation,
     problems_as_text,
 )
 
@@ -56,8 +58,10 @@ __all__ = [
     "customer_refresh_validation",
     "customer_request_resync",
     "customer_sync_get_or_create",
+    "customer_syncs_enable",
     "customer_validate_for_export",
     "customers_find_by_ids",
+    "customers_refresh_validation",
     "failures_mark_resolved",
     "failures_resolve",
     "identification_add",

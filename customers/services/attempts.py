@@ -23,7 +23,14 @@ from integration_portal import bulk as sql
 
 from ..errors import ErrorCode
 from ..models import Customer, CustomerSync, ExternalSystem, SyncLog
-from .failures import FailureSeen, failures_record, failures_resolve, failures_resolve_customers_sql, record_key
+from .failures import (
+    FailureSeen,
+    customer_key,
+    failures_record,
+    failures_resolve,
+    failures_resolve_customers_sql,
+    record_key,
+)
 from .validation import NOT_SELECTED, SyncReadiness
 
 
@@ -320,13 +327,29 @@ class SyncRows:
         self.inserter.insert(inserts)
         sql.execute_many(self.q_update, updates)
         if bound:
-            failures_resolve(keys=[(self.system.pk, "customer", pk) for pk in bound], now=now)
+            failures_resolve(keys=[customer_key(self.system.pk, pk) for pk in bound], now=now)
 
 
 def customer_sync_get_or_create(*, customer: Customer, external_system: ExternalSystem) -> CustomerSync:
     """Return the customer's sync state with the system, creating a pending one when absent."""
     sync, _ = CustomerSync.objects.get_or_create(customer=customer, external_system=external_system)
     return sync
+
+
+def customer_syncs_enable(*, customer_pks: Iterable[int], external_systems: Iterable[ExternalSystem]) -> int:
+    """Select the systems on the customers' External System tab (pending); selections they have are kept.
+
+    Bulk-capable (one insert) for sources that create many customers at once; their readiness is then refreshed
+    by ``customers_refresh_validation``. Return how many selections were asked for.
+    """
+    systems = list(external_systems)
+    rows = [
+        CustomerSync(customer_id=pk, external_system_id=system.pk)
+        for pk in dict.fromkeys(customer_pks)
+        for system in systems
+    ]
+    CustomerSync.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)
 
 
 def customer_request_resync(*, customer: Customer, external_system: ExternalSystem | None = None) -> int:

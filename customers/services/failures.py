@@ -63,11 +63,19 @@ class FailureSeen:
         return record_key(self.external_system_id, self.record_type, self.record_id, self.customer_id)
 
 
+# The kind of key of a customer's own records (not a record type: a record type with no customer is keyed by ID).
+BY_CUSTOMER = "@customer"
+
+
 def record_key(system_id: int, record_type: str, record_id: str, customer_id: int | None) -> tuple:
     """What identifies a record for the lifecycle: the customer for a customer's own records."""
     if record_type in CUSTOMER_RECORD_TYPES and customer_id:
-        return (system_id, "customer", customer_id)
+        return (system_id, BY_CUSTOMER, customer_id)
     return (system_id, record_type, record_id)
+
+
+def customer_key(system_id: int, customer_pk: int) -> tuple:
+    return (system_id, BY_CUSTOMER, customer_pk)
 
 
 def _key_filter(keys: Iterable[tuple]) -> Q:
@@ -75,7 +83,7 @@ def _key_filter(keys: Iterable[tuple]) -> Q:
     customers: dict[int, list[int]] = {}
     others: dict[tuple[int, str], list[str]] = {}
     for system_id, kind, ident in keys:
-        if kind == "customer":
+        if kind == BY_CUSTOMER:
             customers.setdefault(system_id, []).append(ident)
         else:
             others.setdefault((system_id, kind), []).append(ident)

@@ -241,3 +241,41 @@ def customer_refresh_validation(*, customer: Customer) -> list[Problem]:
                 sync.is_ready, sync.problems, sync.problem_code = state
                 CustomerSync.objects.filter(pk=sync.pk).update(**state._asdict())
     return readiness.problem_list
+
+
+def customers_refresh_validation(*, customer_pks: Iterable[int], chunk: int = 500) -> int:
+    """Recompute and store readiness for many customers, a few queries a chunk (sources writing in bulk);
+    return how many customers or sync rows changed."""
+    from django.db.models import Prefetch
+
+    pks = list(dict.fromkeys(customer_pks))
+    changed = 0
+    for start in range(0, len(pks), chunk):
+        customers = Customer.objects.filter(pk__in=pks[start : start + chunk]).prefetch_related(
+            "addresses",
+            "identifications",
+            Prefetch("syncs", queryset=CustomerSync.objects.select_related("external_system")),
+        )
+        stale_customers, stale_syncs = [], []
+        for customer in customers:
+            syncs = list(customer.syncs.all())
+            readiness = customer_readiness(
+                customer=customer,
+                addresses=list(customer.addresses.all()),
+                syncs=syncs,
+                identification_types={i.type for i in customer.identifications.all()},
+            )
+            if (customer.is_valid, customer.problems) != (readiness.is_valid, readiness.problems):
+                customer.is_valid, customer.problems = readiness.is_valid, readiness.problems
+                stale_customers.append(customer)
+            for sync in syncs:
+                state = readiness.syncs[sync.external_system_id]
+                if (sync.is_ready, sync.problems, sync.problem_code) != state:
+                    sync.is_ready, sync.problems, sync.problem_code = state
+                    stale_syncs.append(sync)
+        # bulk_update, not save(): readiness is derived, not a change to sync (modified_at stays).
+        with transaction.atomic():
+            Customer.objects.bulk_update(stale_customers, ["is_valid", "problems"], batch_size=500)
+            CustomerSync.objects.bulk_update(stale_syncs, ["is_ready", "problems", "problem_code"], batch_size=500)
+        changed += len(stale_customers) + len(stale_syncs)
+    return changed

@@ -7,7 +7,6 @@ hold what they share.
 """
 
 from .common import (
-    NO_CONNECTION,
     OPERATION_PULL,
     OPERATION_UPDATE,
     OPERATION_UPSERT,
@@ -27,13 +26,12 @@ from .pull import (
     pull_query,
     suiteql_timestamp,
 )
-from .push import PushReport, customers_push, customers_push_handler, customers_push_scheduled, push_refusal
+from .push import PushReport, customers_push, customers_push_handler, customers_push_scheduled, rest_refusal
 from .references import mappings_for, reference_mappings_set
 from .threads import run_in_threads
 
 __all__ = [
     "CUSTOMER_PULL_FIELDS",
-    "NO_CONNECTION",
     "OPERATION_PULL",
     "OPERATION_UPDATE",
     "OPERATION_UPSERT",
@@ -58,8 +56,8 @@ __all__ = [
     "customers_push_scheduled",
     "mappings_for",
     "pull_query",
-    "push_refusal",
     "reference_mappings_set",
+    "rest_refusal",
     "run_in_threads",
     "suiteql_timestamp",
 ]

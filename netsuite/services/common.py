@@ -5,11 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from customers.models import (
-    Customer,
-    SyncLog,
-)
-
 from ..client import Limiter, NetSuiteClient
 from ..limiter import limiter_for
 from ..models import NetSuiteConnection
@@ -18,7 +13,6 @@ OPERATION_UPSERT = "rest upsert"
 OPERATION_UPDATE = "rest update"
 OPERATION_PULL = "rest pull"
 PARENT_NOT_IN_NETSUITE = "PARENT_NOT_IN_NETSUITE"
-NO_CONNECTION = "NO_CONNECTION"
 
 
 def client_for(
@@ -33,7 +27,3 @@ def client_for(
     if config_changes:
         config = replace(config, **config_changes)
     return NetSuiteClient(config, limiter=limiter or limiter_for(connection=connection))
-
-
-def record_type(customer: Customer) -> str:
-    return SyncLog.RecordType.COMPANY if customer.party_type == Customer.PartyType.COMPANY else "customer"

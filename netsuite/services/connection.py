@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from customers.dispatch import MISSING_CREDENTIALS, SECRET_UNREADABLE
+from integration_portal.secrets import secrets_unreadable_message
+
 from ..client import NetSuiteError
 from ..models import NetSuiteConnection
 from .common import client_for
@@ -18,11 +21,14 @@ class ConnectionCheck:
 
 def connection_test(*, connection: NetSuiteConnection) -> ConnectionCheck:
     """Sign in to NetSuite and run a one-row query; say plainly what is wrong when it fails."""
+    unreadable = secrets_unreadable_message(connection)
+    if unreadable:
+        return ConnectionCheck(False, unreadable, SECRET_UNREADABLE)
     if not connection.has_credentials:
         return ConnectionCheck(
             False,
             "Enter the consumer key and secret and the token ID and secret first.",
-            "MISSING_CREDENTIALS",
+            MISSING_CREDENTIALS,
         )
     client = client_for(connection=connection, max_retries=0, timeout=float(min(connection.request_timeout, 20)))
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from customers.dispatch import sync_refusal
 from customers.models import (
     CustomerSync,
     ExternalSystem,
@@ -11,7 +12,7 @@ from customers.models import (
 )
 
 from .. import selectors
-from .push import customers_push, push_refusal
+from .push import customers_push
 
 
 def customers_mark_changed(*, customer_pks: Iterable[int]) -> int:
@@ -43,9 +44,9 @@ def customers_push_changed(*, customer_pks: Iterable[int], trigger: str = SyncLo
     pks = list(customer_pks)
     lines = []
     for connection in selectors.connections_active().filter(push_on_change=True):
-        refusal = push_refusal(connection=connection)
-        if refusal:
-            lines.append(refusal)
+        refusal = sync_refusal(external_system=connection.external_system)
+        if refusal is not None:
+            lines.append(refusal.message)
             continue
         linked = list(
             CustomerSync.objects.filter(

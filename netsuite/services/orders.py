@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from customers.dispatch import customers_sync_now
 from customers.models import (
     Customer,
     CustomerSync,
@@ -12,7 +13,6 @@ from customers.models import (
 
 from .. import selectors
 from ..models import NetSuiteConnection
-from .push import customers_push
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,18 @@ def customer_presence(*, customer: Customer, connection: NetSuiteConnection) -> 
 
 
 def customer_ensure_in_netsuite(*, customer: Customer, connection: NetSuiteConnection, user=None) -> Presence:
-    """Make sure the customer (and its parent company) is in NetSuite before an order goes there."""
+    """Make sure the customer (and its parent company) is in NetSuite before an order goes there.
+
+    The push goes through ``customers_sync_now``, so it is refused exactly when a RESYNC would be (connection
+    switched off, NetSuite's customers not yet pulled, credentials missing or unreadable); the answer says why.
+    """
     presence = customer_presence(customer=customer, connection=connection)
     if presence.present and presence.status == CustomerSync.Status.SYNCED:
         return presence
-    customers_push(connection=connection, customer_pks=[customer.pk], trigger=SyncLog.Trigger.ON_DEMAND, user=user)
-    return customer_presence(customer=customer, connection=connection)
+    (result,) = customers_sync_now(
+        customers=[customer], external_system=connection.external_system, trigger=SyncLog.Trigger.ON_DEMAND, user=user
+    )
+    after = customer_presence(customer=customer, connection=connection)
+    if not result.ok and not after.message:
+        return replace(after, message=result.message)
+    return after

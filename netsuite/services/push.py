@@ -17,7 +17,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from customers.dispatch import SyncResult
+from customers.dispatch import (
+    CONNECTION_INACTIVE,
+    HISTORICAL_IMPORT_PENDING,
+    MISSING_CREDENTIALS,
+    NO_CONNECTION,
+    SECRET_UNREADABLE,
+    Refusal,
+    SyncResult,
+    sync_refusal,
+)
 from customers.errors import ErrorCode
 from customers.models import (
     Customer,
@@ -34,6 +43,8 @@ from customers.services import (
     identification_add,
 )
 from integration_portal.bulk import db_value, insert_rows
+from integration_portal.secrets import secrets_unreadable_message
+from jobs.registry import JOBS
 from jobs.services import JobRefused
 
 from .. import selectors
@@ -44,7 +55,7 @@ from ..mapping import (
     customer_to_netsuite,
 )
 from ..models import NetSuiteConnection
-from .common import NO_CONNECTION, OPERATION_UPDATE, OPERATION_UPSERT, PARENT_NOT_IN_NETSUITE, client_for
+from .common import OPERATION_UPDATE, OPERATION_UPSERT, PARENT_NOT_IN_NETSUITE, client_for
 from .references import mappings_for
 from .threads import run_in_threads
 
@@ -406,27 +417,45 @@ def customers_push(
     return push.run(customer_pks)
 
 
-def push_refusal(*, connection: NetSuiteConnection) -> str:
-    """Say why automatic pushes must wait, or return '' when they may run."""
-    system = connection.external_system
-    if not connection.is_active or not system.is_active:
-        return f"The NetSuite connection {system.name} is switched off."
-    if not connection.has_credentials:
-        return f"The NetSuite connection {system.name} has no credentials yet: enter them in the admin."
-    if system.historical_import_completed_at is None:
-        return (
-            f"Customers are not pushed to {system.name} until NetSuite's existing customers have been pulled once "
-            "(otherwise NetSuite gets duplicates). Run `manage.py pull_customers` (or the pull_customers job) "
-            "and let it finish, or complete the historical import."
+def rest_refusal(external_system: ExternalSystem) -> Refusal | None:
+    """Say why no customer may be sent to the system over REST now, or return None (registered with dispatch)."""
+    connection = selectors.connection_for_system(external_system=external_system)
+    name = external_system.name
+    if connection is None:
+        return Refusal(
+            NO_CONNECTION,
+            f"{name} has no NetSuite REST connection: add one under NetSuite REST → NetSuite connections.",
         )
-    return ""
+    if not connection.is_active:
+        return Refusal(
+            CONNECTION_INACTIVE,
+            f"The NetSuite connection of {name} is switched off, so nothing is sent to it. Switch it on (Active) on "
+            "the connection's page if it should send customers.",
+        )
+    unreadable = secrets_unreadable_message(connection)
+    if unreadable:
+        return Refusal(SECRET_UNREADABLE, unreadable)
+    if not connection.has_credentials:
+        return Refusal(
+            MISSING_CREDENTIALS,
+            f"The NetSuite connection of {name} has no credentials yet: enter the consumer key and secret and the "
+            "token ID and secret on the connection's page.",
+        )
+    if external_system.historical_import_completed_at is None:
+        return Refusal(
+            HISTORICAL_IMPORT_PENDING,
+            f"Customers are not pushed to {name} until NetSuite's existing customers have been pulled once "
+            f"(otherwise NetSuite gets duplicates). Press Run now on {JOBS['pull_customers'].title} under Jobs (or "
+            "run manage.py pull_customers) and let it finish.",
+        )
+    return None
 
 
 def customers_push_scheduled(*, connection: NetSuiteConnection, trigger: str, user=None, progress=None) -> PushReport:
-    """Send the pending and changed customers of the connection; refuse before the first complete pull."""
-    refusal = push_refusal(connection=connection)
-    if refusal:
-        raise JobRefused(refusal)
+    """Send the pending and changed customers of the connection; refuse as every way of sending does."""
+    refusal = sync_refusal(external_system=connection.external_system)
+    if refusal is not None:
+        raise JobRefused(refusal.message)
     pks = selectors.customer_pks_due_for_push(external_system=connection.external_system)
     if progress is not None:
         progress.set_total(len(pks))
@@ -437,14 +466,11 @@ def customers_push_scheduled(*, connection: NetSuiteConnection, trigger: str, us
 
 
 def customers_push_handler(*, customers, external_system: ExternalSystem, trigger: str, user=None) -> list[SyncResult]:
-    """Dispatch handler for transport "rest": send the given customers now, one result each."""
+    """Dispatch handler for transport "rest": send the given customers now, one result each.
+
+    ``customers_sync_now`` has applied ``rest_refusal`` (connection active, credentials readable, first pull done).
+    """
     connection = selectors.connection_for_system(external_system=external_system)
-    if connection is None or not connection.has_credentials:
-        message = (
-            f"{external_system.name} has no NetSuite REST connection with credentials: add one under "
-            "NetSuite REST → NetSuite connections."
-        )
-        return [SyncResult(c, ok=False, status="error", message=message, error_code=NO_CONNECTION) for c in customers]
     report = customers_push(connection=connection, customer_pks=[c.pk for c in customers], trigger=trigger, user=user)
     return [
         report.results.get(c.pk) or SyncResult(c, ok=False, status="error", message="Not attempted.") for c in customers

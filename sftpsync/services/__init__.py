@@ -1,6 +1,6 @@
 """Services of the SFTP file exchange: the ledger, the three file jobs, and sending customers by file."""
 
-from .export import customers_export, export_refusal, file_sync_handler, invalid_customers_log
+from .export import customers_export, export_refusal, file_refusal, file_sync_handler, invalid_customers_log
 from .export_errors import export_errors_import, export_follow_up
 from .folders import FolderCheck, feed_folders, folders_ensure
 from .historical import historical_import
@@ -35,6 +35,7 @@ __all__ = [
     "feed_lock",
     "feedfile_move",
     "feeds_for",
+    "file_refusal",
     "file_sync_handler",
     "folders_ensure",
     "historical_import",

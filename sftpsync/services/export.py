@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from customers.dispatch import SyncResult
+from customers.dispatch import HISTORICAL_IMPORT_PENDING, Refusal, SyncResult, sync_refusal
 from customers.errors import ErrorCode
 from customers.models import (
     NETSUITE_CUSTOMER_ID,
@@ -77,16 +77,23 @@ ENTRY_LOCKS = 7302
 EXPORT_RUN_LOCKS = 7303
 
 
-def export_refusal(*, external_system: ExternalSystem) -> str:
-    """Return why exports to the system must not run yet, or an empty string."""
+def file_refusal(external_system: ExternalSystem) -> Refusal | None:
+    """Say why no customer may be exported to the system now, or return None (registered with dispatch)."""
     if external_system.historical_import_completed_at is None:
-        return (
+        return Refusal(
+            HISTORICAL_IMPORT_PENDING,
             f"The customer export to {external_system.name} did not run: NetSuite's historical customers have not "
             "been imported yet, and exporting now would create customers NetSuite already has. Run the historical "
             f"import first (Run now on its feed, or manage.py import_historical_customers --connection "
-            f"{external_system.code})."
+            f"{external_system.code}).",
         )
-    return ""
+    return None
+
+
+def export_refusal(*, external_system: ExternalSystem) -> str:
+    """Return why exports to the system must not run now (the guards every way of sending applies), or ''."""
+    refusal = sync_refusal(external_system=external_system, transport=ExternalSystem.Transport.FILE)
+    return refusal.message if refusal is not None else ""
 
 
 # --- references: subsidiary and lead source by internal ID ---------------------------------------
@@ -233,9 +240,18 @@ class _Unmapped(Exception):
 
 
 def _claim(
-    feed: Feed, refs: ExportReferences, claims: _Claims, customer_pks: Sequence[int] | None, job_run_id: int | None
+    feed: Feed,
+    refs: ExportReferences,
+    claims: _Claims,
+    customer_pks: Sequence[int] | None,
+    job_run_id: int | None,
+    counted: int | None = None,
 ) -> list[FeedFile]:
-    """Step 1: record the entries, their names and their customers, committed before any file is written."""
+    """Step 1: record the entries, their names and their customers, committed before any file is written.
+
+    ``counted``: the claimable customers as counted just before (the progress total); the claim takes what it
+    finds, fewer (a concurrent run took some) or up to that many files' worth.
+    """
     system = feed.external_system
     ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
     per_file = max(1, min(feed.rows_per_file, MAX_ROWS))
@@ -249,7 +265,10 @@ def _claim(
         params = [system.pk, True, True, *params, ns_type]
         try:
             with transaction.atomic():
-                [(count,)] = _fetch(_count_sql(where), params)
+                if counted is None:
+                    [(count,)] = _fetch(_count_sql(where), params)
+                else:
+                    count, counted = counted, None
                 if not count:
                     return []
                 files = -(-count // per_file)
@@ -292,6 +311,16 @@ def _claim(
             # Values this run had not met map to nothing: the claim is rolled back and made again without them.
             for kind, values in exc.args[0].items():
                 claims.unmapped[kind] |= values
+
+
+def _waiting(feed: Feed, customer_pks: Sequence[int] | None) -> int:
+    """Count the customers a claim would take now."""
+    system = feed.external_system
+    where, params = _Which(tuple(customer_pks) if customer_pks is not None else None).where()
+    [(count,)] = _fetch(
+        _count_sql(where), [system.pk, True, True, *params, system.identification_type or NETSUITE_CUSTOMER_ID]
+    )
+    return count
 
 
 def _fetch(statement: str, params: Sequence[Any]) -> list[tuple]:
@@ -378,6 +407,8 @@ def _place(
                     digest.update(chunk)
                     size += len(chunk)
             _mark_placed(entry, found, size, digest.hexdigest())
+            if progress is not None:
+                progress.advance(ExportedCustomer.objects.filter(feed_file=entry).count())
             return None
         staged = posixpath.join(staging_folder(feed), entry.file_name)
         rest: FeedFile | None = None
@@ -519,11 +550,20 @@ def customers_export(
             ).order_by("pk")
         )
         claimed = False
+        waiting = _waiting(feed, customer_pks)
+        restarted = ExportedCustomer.objects.filter(feed_file__in=queue).count() if queue else 0
+        if progress is not None:
+            # Known before any row is written: the console and the terminal show "0 of N" at once.
+            progress.set_total(restarted + waiting)
         while True:
             if not queue:
                 if claimed:
                     break
-                queue, claimed = _claim(feed, refs, claims, customer_pks, job_run_id), True
+                queue, claimed = _claim(feed, refs, claims, customer_pks, job_run_id, counted=waiting), True
+                if progress is not None:
+                    # What the claim took (fewer: customers held back for a missing internal ID, or taken by a
+                    # concurrent run).
+                    progress.set_total(restarted + ExportedCustomer.objects.filter(feed_file__in=queue).count())
                 if not queue:
                     break
             entry = queue.pop(0)
@@ -630,12 +670,6 @@ def file_sync_handler(
         )
         return [
             SyncResult(c, ok=False, status="error", message=message, error_code=ErrorCode.NO_FEED) for c in customers
-        ]
-    refusal = export_refusal(external_system=external_system)
-    if refusal:
-        return [
-            SyncResult(c, ok=False, status="error", message=refusal, error_code=ErrorCode.HISTORICAL_IMPORT_PENDING)
-            for c in customers
         ]
     results: dict[int, SyncResult] = {}
     to_send: list[int] = []

@@ -323,9 +323,9 @@ def _take_in(
         entry.file_name, entry.remote_path, entry.job_run_id = remote.name, remote.path, ctx.job_run_id
         entry.save(update_fields=["file_name", "remote_path", "job_run"])
     if ctx.progress is not None:
-        ctx.progress.set_total((ctx.progress.run.rows_total or 0) + max(spool.lines - 1, 0))
+        ctx.progress.add_total(max(spool.lines - 1, 0))
         if entry.checkpoint_line:
-            ctx.progress.advance(entry.rows_ok, failed=entry.rows_failed)
+            ctx.progress.advance(entry.rows_ok + entry.rows_failed, failed=entry.rows_failed)
     _read_rows(ctx, entry, spool, processor_factory(entry))
     entry.refresh_from_db()
     summary.files.append(entry)
@@ -408,7 +408,7 @@ def _commit_batch(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, b
             rows_failed=F("rows_failed") + failed,
         )
     if ctx.progress is not None:
-        ctx.progress.advance(len(batch) - failed, failed=failed)
+        ctx.progress.advance(len(batch), failed=failed)
 
 
 def _log_row_problems(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, problems: list[RowProblem]) -> None:

@@ -33,7 +33,12 @@ if TYPE_CHECKING:
 
 
 def sftp_config_for(connection: SftpConnection) -> SftpConfig:
-    """Build the SFTP config an SftpConnection describes."""
+    """Build the SFTP config an SftpConnection describes; refuse one whose stored secrets cannot be decrypted."""
+    from integration_portal.secrets import secrets_unreadable_message
+
+    unreadable = secrets_unreadable_message(connection)
+    if unreadable:
+        raise ConnectFailed(unreadable)
     return SftpConfig(
         host=connection.host,
         port=connection.port,

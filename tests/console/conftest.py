@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pydoc
 from collections.abc import Callable, Iterator
 
@@ -14,6 +15,8 @@ from customers import dispatch
 from customers.dispatch import SyncResult
 from customers.models import Customer, CustomerSync, ExternalSystem, SyncFailure, SyncLog
 from customers.services import attempt_record, customer_attempt, customer_validate_for_export
+
+from .browsing import CHROMIUM
 
 FAKE = "fake"
 
@@ -133,3 +136,29 @@ def run_task(task: dict):
     func = task["func"] if callable(task["func"]) else pydoc.locate(task["func"])
     assert func is not None, f"{task['func']} is not a function the cluster could run"
     return func(*task["args"], **task["kwargs"])
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    """Debian's chromium, headless, driven by Playwright."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-dev.txt)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

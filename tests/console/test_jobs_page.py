@@ -1,5 +1,7 @@
 """The Jobs page: frequency presets writing the schedule, Run now, progress, and refusals for viewers."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +11,7 @@ from customers.models import CustomerSync, ExternalSystem
 from customers.services import customer_refresh_validation
 from jobs.models import JobRun
 from jobs.registry import JOBS
+from jobs.workers import worker_identity
 
 from .conftest import run_task
 
@@ -22,7 +25,7 @@ def test_jobs_page_lists_jobs_with_next_and_last_run(operator_client, operator, 
     assert registered_job.title in page
     assert "Every 15 minutes" in page and "Daily" in page
     assert 'value="Run now"' in page
-    assert ": Done" in page
+    assert 'console-state-done console-ok">Done</span>' in page and "5 of 5 rows" in page
 
 
 @pytest.mark.django_db
@@ -37,11 +40,17 @@ def test_changing_the_frequency_writes_the_schedule(operator_client, registered_
 
 
 @pytest.mark.django_db
-def test_run_now_queues_the_task_with_who_asked(operator_client, operator, registered_job, task_queue):
+def test_run_now_shows_the_run_queued_at_once_named_by_its_title(operator_client, operator, registered_job, task_queue):
     response = operator_client.post(reverse(JOBS_URL), {"job": registered_job.key, "run_now": "Run now"}, follow=True)
-    assert "is queued to run now" in response.content.decode()
+    page = response.content.decode()
+    assert "Console test job is queued to run now" in page and "console_test_job is queued" not in page
+    run = JobRun.objects.get(job=registered_job.key)
+    assert (run.status, run.requested_by, run.trigger) == (JobRun.Status.QUEUED, operator, "on_demand")
+    row = page.split('id="job-console_test_job"', 1)[1].split("</tr>", 1)[0]
+    assert ">Queued</span> at " in row and "waiting for the job cluster" in row
     [task] = task_queue.drain()
-    assert task["func"] == registered_job.task and task["kwargs"]["user_id"] == operator.pk
+    assert task["func"] == "jobs.tasks.run_queued" and task["kwargs"]["job"] == registered_job.key
+    assert task["kwargs"]["user_id"] == operator.pk and task["kwargs"]["run_id"] == run.pk
     assert task["kwargs"]["trigger"] == "on_demand"
 
 
@@ -68,30 +77,63 @@ def test_run_now_of_a_real_job_records_who_asked_when_the_cluster_runs_it(
     spec = JOBS["export_customers"]
 
     operator_client.post(reverse(JOBS_URL), {"job": spec.key, "run_now": "Run now"})
+    queued = JobRun.objects.get(job=spec.key)
     [task] = task_queue.drain()
-    assert task["func"] == spec.task
+    assert task["kwargs"]["job"] == spec.key
     run_task(task)  # as a cluster worker would
 
     run = JobRun.objects.get(job=spec.key)
+    assert run.pk == queued.pk and run.external_system == netsuite_system
+    # Counted before the export's transaction, so the console showed "0 of 1" from the start.
+    assert (run.rows_total, run.rows_done) == (1, 1)
     assert run.requested_by == operator and run.trigger == "on_demand"
     assert run.status == JobRun.Status.DONE, run.message
     assert "Wrote 1 customers" in run.message
     assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.EXPORTED
     page = operator_client.get(reverse(JOBS_URL)).content.decode()
-    assert "(asked by olivia)" in page
+    assert "(asked by olivia)" in page and "Wrote 1 customers" in page
 
 
 @pytest.mark.django_db
-def test_running_job_shows_progress_and_the_page_polls_for_it(operator_client, registered_job):
-    run = JobRun.objects.create(job=registered_job.key, rows_total=1000, rows_done=250)
+def test_running_job_shows_progress_and_the_page_refreshes_it_in_place(operator_client, registered_job):
+    run = JobRun.objects.create(job=registered_job.key, rows_total=1000, rows_done=250, worker=worker_identity())
     page = operator_client.get(reverse(JOBS_URL)).content.decode()
-    assert "250 of 1000 rows" in page and "fetch(" in page
+    assert '<progress max="1000" value="250">' in page and "250 of 1,000 rows" in page
+    assert "console/refresh.js" in page and 'data-poll-url="/admin/console/jobs/progress/"' in page
+    assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in page  # without JavaScript
     data = operator_client.get(reverse("admin:console_jobs_progress")).json()
-    assert data["running"] == [
-        {"id": run.pk, "job": registered_job.key, "rows_done": 250, "rows_total": 1000, "rows_failed": 0, "message": ""}
-    ]
-    JobRun.objects.filter(pk=run.pk).update(status=JobRun.Status.DONE)
-    assert "fetch(" not in operator_client.get(reverse(JOBS_URL)).content.decode()
+    assert data["active"] == 1 and data["newest_run"] == run.pk
+    cells = data["jobs"][registered_job.key]
+    assert cells.count("<td") == 3 and "250 of 1,000 rows" in cells
+
+    JobRun.objects.filter(pk=run.pk).update(rows_done=1000, status=JobRun.Status.DONE)
+    data = operator_client.get(reverse("admin:console_jobs_progress")).json()
+    cells = data["jobs"][registered_job.key]
+    assert data["active"] == 0 and ">Done</span>" in cells and "not running" in cells
+
+
+@pytest.mark.django_db
+def test_a_run_without_a_total_says_so(operator_client, registered_job):
+    JobRun.objects.create(job=registered_job.key, rows_done=7, worker=worker_identity())
+    page = operator_client.get(reverse(JOBS_URL)).content.decode()
+    assert "<progress></progress>" in page and "7 rows, total not known yet" in page
+
+
+@pytest.mark.django_db
+def test_a_killed_run_reads_interrupted_on_the_jobs_page_the_run_list_and_the_refresh(operator_client, registered_job):
+    killed = JobRun.objects.create(
+        job=registered_job.key, rows_total=10, rows_done=4, worker="another-host:99", heartbeat_at=timezone.now()
+    )
+    JobRun.objects.filter(pk=killed.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    page = operator_client.get(reverse(JOBS_URL)).content.decode()
+    row = page.split(f'id="job-{registered_job.key}"', 1)[1].split("</tr>", 1)[0]
+    assert ">Interrupted</span>" in row and "not running" in row and "stopped before it finished" in row
+    history = operator_client.get(reverse("admin:console_jobrunrecord_changelist")).content.decode()
+    assert f'data-run="{killed.pk}" data-field="state"' in history and ">Interrupted</span>" in history
+    assert "Console test job" in history  # by its title
+    fields = operator_client.get(reverse("admin:console_jobs_progress"), {"runs": str(killed.pk)}).json()["runs"]
+    assert ">Interrupted</span>" in fields[str(killed.pk)]["state"]
+    assert fields[str(killed.pk)]["rows"] == "4 of 10 rows"
 
 
 @pytest.mark.django_db

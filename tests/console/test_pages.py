@@ -1,5 +1,6 @@
 """The dashboard, Selective Customer Export, the customer page's RESYNC and the roles, through the test client."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from console.models import DashboardSnapshot
 from console.roles import OPERATOR, VIEWER, roles_ensure
-from console.selectors import COUNT_JOB
+from console.selectors import COUNT_JOB, ConnectorCounts
 from console.services import dashboard_snapshot_take, ids_parse
 from customers.models import (
     NETSUITE_CUSTOMER_ID,
@@ -19,6 +20,7 @@ from customers.models import (
     PartyIdentification,
     SyncLog,
 )
+from customers.selectors import SyncBucket, sync_bucket, sync_bucket_q
 from customers.services import customer_refresh_validation
 from jobs.models import JobRun
 
@@ -37,13 +39,113 @@ def test_dashboard_shows_counts_chart_runs_and_warnings(operator_client, make_cu
     page = operator_client.get(reverse("admin:index")).content.decode()
     assert "Customers by sync status" in page and "Counted 0 seconds ago" in page
     assert "<svg" in page and "Failures over the last 14 days" in page
-    assert "1 failed attempt in 14 days" in page
-    assert "historical customer import has not been completed" in page  # fake_system has not imported
+    assert "1 new failure in 14 days" in page
+    assert "existing customers have not been imported yet" in page  # fake_system has not imported
     assert "Selective Customer Export" in page and "Failed Record Queue" in page
-    status_row = page.split("NetSuite <span", 1)[1].split("</tr>", 1)[0]
-    numbers = [cell.split(">")[-1] for cell in status_row.split("</a>")[:-1]]
-    # synced, pending, awaiting ID, in error, invalid, open failures
-    assert numbers == ["1", "1", "0", "1", "1", "1"], numbers
+    # The failed one lacks its price level: blocked by missing data, not "in error" as well.
+    assert status_cells(page, fake_system) == {
+        "synced": 1,
+        "awaiting_id": 0,
+        "pending": 1,
+        "blocked": 1,
+        "in_error": 0,
+        "total": 3,
+        "open_failures": 1,
+    }
+
+
+def status_cells(page: str, system) -> dict[str, int]:
+    """The dashboard's counts for one connector, by bucket (and total, open failures)."""
+    row = page.split(f'<tr data-connector="{system.pk}">', 1)[1].split("</tr>", 1)[0]
+    return {k: int(v.replace(",", "")) for k, v in re.findall(r'data-bucket="(\w+)"><a [^>]*>([\d,]+)</a>', row)}
+
+
+@pytest.mark.django_db
+def test_dashboard_buckets_partition_the_connectors_customers(
+    admin_client, make_customer, failed_customer, fake_system, django_assert_max_num_queries
+):
+    synced = make_customer()
+    fake_handler(customers=[synced], external_system=fake_system, trigger=SyncLog.Trigger.SCHEDULED)
+    exported = make_customer()
+    CustomerSync.objects.filter(customer=exported).update(status=CustomerSync.Status.EXPORTED)
+    make_customer(), make_customer()  # pending, valid
+    blocked, _ = failed_customer()  # failed for missing data: status error, invalid
+    failed_customer()
+    blocked_pending = make_customer(payment_term="")  # never tried, incomplete
+    refused = make_customer()  # complete, but NetSuite refused it: in error
+    CustomerSync.objects.filter(customer=refused).update(status=CustomerSync.Status.ERROR)
+    not_synced = make_customer()
+    CustomerSync.objects.filter(customer=not_synced).update(status=CustomerSync.Status.NOT_SYNCED)
+    deselected = make_customer()
+    CustomerSync.objects.filter(customer=deselected).update(enabled=False)
+    for customer in Customer.objects.all():
+        customer_refresh_validation(customer=customer)
+    # A second failure of the same customer and problem: an occurrence of its open failure, not a new one.
+    fake_handler(customers=[blocked], external_system=fake_system, trigger=SyncLog.Trigger.SCHEDULED)
+    dashboard_snapshot_take()
+
+    cells = status_cells(admin_client.get(reverse("admin:index")).content.decode(), fake_system)
+    buckets = {k: v for k, v in cells.items() if k in SyncBucket.values}
+    assert buckets == {"synced": 1, "awaiting_id": 1, "pending": 3, "blocked": 3, "in_error": 1}
+    assert sum(buckets.values()) == cells["total"] == CustomerSync.objects.filter(enabled=True).count() == 9
+    assert blocked_pending.syncs.get().status == CustomerSync.Status.PENDING
+    assert cells["open_failures"] == 2  # one per customer and problem, shown apart: not a bucket
+    # Each number links to the list it counts.
+    for bucket, count in buckets.items():
+        page = admin_client.get(
+            reverse("admin:customers_customersync_changelist"),
+            {"external_system__id__exact": fake_system.pk, "bucket": bucket},
+        )
+        assert page.status_code == 200 and len(page.context["cl"].result_list) == count, bucket
+
+
+@pytest.mark.parametrize("status", CustomerSync.Status.values)
+@pytest.mark.parametrize("is_ready", [True, False])
+@pytest.mark.django_db
+def test_every_sync_state_is_in_the_one_bucket_its_filter_selects(status, is_ready, make_customer):
+    customer = make_customer()
+    CustomerSync.objects.filter(customer=customer).update(status=status, is_ready=is_ready)
+    bucket = sync_bucket(status=status, is_ready=is_ready)
+    selecting = [b for b in SyncBucket if CustomerSync.objects.filter(sync_bucket_q(b)).exists()]
+    assert selecting == [bucket]
+
+
+def test_connector_counts_total_is_the_sum_of_its_buckets():
+    counts = ConnectorCounts(system=None, synced=5, awaiting_id=4, pending=3, blocked=2, in_error=1, open_failures=99)
+    assert counts.total == 15
+    assert [label for _bucket, label, _n in counts.buckets] == [label for _value, label in SyncBucket.choices]
+
+
+@pytest.mark.django_db
+def test_first_run_warnings_name_jobs_that_exist_by_title_and_link_to_them(admin_client, netsuite_system):
+    from console.selectors import dashboard_warnings, job_states
+
+    files = ExternalSystem.objects.create(code="files", name="Files", transport=ExternalSystem.Transport.FILE)
+    other = ExternalSystem.objects.create(code="other", name="Other", transport="pigeon")
+    warnings = dashboard_warnings(systems=[netsuite_system, files, other], jobs=job_states(), counts=None)
+    by_system = {w.message.split(":")[0]: w for w in warnings}
+    rest = by_system["NetSuite"]
+    assert "Press Run now on Pull customers from NetSuite (REST)" in rest.message
+    assert rest.link == "/admin/console/jobs/#job-pull_customers"
+    assert rest.link_text == "Pull customers from NetSuite (REST)"
+    assert "Press Run now on Import historical customers (SFTP)" in by_system["Files"].message
+    assert by_system["Files"].link.endswith("#job-import_historical_customers")
+    assert "No installed job imports them" in by_system["Other"].message
+    for warning in warnings:
+        assert admin_client.get(warning.link.split("#")[0]).status_code == 200, warning.message
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert '<a href="/admin/console/jobs/#job-pull_customers">Pull customers from NetSuite (REST)</a>' in page
+    assert 'id="job-pull_customers"' in admin_client.get(reverse("admin:console_jobs")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_refusal_for_want_of_the_historical_import_is_not_warned_twice(admin_client, netsuite_system):
+    JobRun.objects.create(
+        job="push_customers", external_system=netsuite_system, status=JobRun.Status.REFUSED, message="Pull first."
+    )
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    warnings = page.split('id="console-warnings"', 1)[1].split("</ul>", 1)[0]
+    assert "Press Run now on Pull customers from NetSuite (REST)" in warnings and "Pull first." not in warnings
 
 
 @pytest.mark.django_db
@@ -55,7 +157,7 @@ def test_dashboard_warns_about_failed_runs_and_overdue_schedules(admin_client, f
     JobRun.objects.create(job=registered_job.key, status=JobRun.Status.FAILED, message="INVALID_LOGIN: token revoked")
     Schedule.objects.filter(name=registered_job.key).update(next_run=timezone.now() - timedelta(hours=3))
     page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "historical customer import" not in page
+    assert "existing customers have not been imported" not in page
     assert "token revoked" in page
     assert "should have run at" in page and "qcluster" in page
 
@@ -73,7 +175,7 @@ def test_dashboard_query_count_is_fixed(admin_client, make_customer, failed_cust
     dashboard_snapshot_take()
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "11 failed attempts in 14 days" in page
+    assert "11 new failures in 14 days" in page
     # The page reads the stored counts; it counts nothing itself.
     assert not any("COUNT(" in q["sql"].upper() for q in few.captured_queries)
 
@@ -82,7 +184,7 @@ def test_dashboard_query_count_is_fixed(admin_client, make_customer, failed_cust
 def test_dashboard_counts_come_from_the_count_job_and_show_their_age(
     operator_client, operator, make_customer, fake_system, task_queue
 ):
-    make_customer()
+    customer_refresh_validation(customer=make_customer())
     page = operator_client.get(reverse("admin:index")).content.decode()
     assert "Not counted yet" in page and 'value="Recount now"' in page
     assert "The customer counts below were taken" not in page
@@ -95,13 +197,12 @@ def test_dashboard_counts_come_from_the_count_job_and_show_their_age(
     assert response.redirect_chain[-1][0] == reverse("admin:index")
     assert "The dashboard is queued to be recounted now" in response.content.decode()
     [task] = task_queue.drain()
-    assert task["func"] == "console.tasks.count_dashboard" and task["kwargs"]["user_id"] == operator.pk
+    assert task["kwargs"]["job"] == COUNT_JOB and task["kwargs"]["user_id"] == operator.pk
     run_task(task)
     run = JobRun.objects.get(job=COUNT_JOB)
     assert run.status == JobRun.Status.DONE and run.requested_by == operator
     page = operator_client.get(reverse("admin:index")).content.decode()
-    status_row = page.split("NetSuite <span", 1)[1].split("</tr>", 1)[0]
-    assert [cell.split(">")[-1] for cell in status_row.split("</a>")[:-1]][:2] == ["0", "1"]  # 1 pending
+    assert status_cells(page, fake_system)["pending"] == 1
 
     DashboardSnapshot.objects.update(counted_at=timezone.now() - timedelta(minutes=42))
     page = operator_client.get(reverse("admin:index")).content.decode()
@@ -185,39 +286,6 @@ def test_viewer_cannot_send_a_selective_export(viewer_client, make_customer, fak
     forged = viewer_client.post(url, {"ids": customer.customer_id, "external_system": fake_system.pk})
     assert forged.status_code == 403
     assert not SyncLog.objects.exists()
-
-
-@pytest.mark.django_db
-def test_customer_page_has_resync_button_and_sync_log_link(operator_client, operator, failed_customer, fake_system):
-    customer, entry = failed_customer()
-    url = reverse("admin:customers_customer_change", args=[customer.pk])
-    page = operator_client.get(url).content.decode()
-    assert ">RESYNC</button>" in page
-    assert f"{reverse('admin:customers_synclog_changelist')}?customer__exact={customer.pk}" in page
-    assert "Missing price level" in page  # the last error on the External System tab
-    log_page = operator_client.get(reverse("admin:customers_synclog_changelist"), {"customer__exact": customer.pk})
-    assert log_page.status_code == 200 and customer.customer_id in log_page.content.decode()
-
-    Customer.objects.filter(pk=customer.pk).update(price_level="Wholesale")
-    response = operator_client.post(
-        reverse("admin:console_customer_resync", args=[customer.pk]), {"resync_system": fake_system.pk}, follow=True
-    )
-    assert f"RESYNC of {customer.customer_id} to NetSuite succeeded." in response.content.decode()
-    assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.SYNCED
-    entry.refresh_from_db()
-    assert entry.resolved_at is not None and entry.resolved_by == operator
-
-
-@pytest.mark.django_db
-def test_viewer_sees_customer_page_without_resync_and_cannot_forge_it(viewer_client, failed_customer, fake_system):
-    customer, _entry = failed_customer()
-    page = viewer_client.get(reverse("admin:customers_customer_change", args=[customer.pk])).content.decode()
-    assert ">RESYNC</button>" not in page and "Sync log" in page
-    forged = viewer_client.post(
-        reverse("admin:console_customer_resync", args=[customer.pk]), {"resync_system": fake_system.pk}
-    )
-    assert forged.status_code == 403
-    assert not SyncLog.objects.filter(trigger=SyncLog.Trigger.RESYNC).exists()
 
 
 @pytest.mark.django_db

@@ -214,7 +214,10 @@ def test_group_resync_refuses_a_viewer_and_nonsense(viewer_client, operator_clie
     data = {"system": fake_system.pk, "record_type": "customer", "code": "MISSING_PRICE_LEVEL"}
     assert viewer_client.post(url, data).status_code == 403
     assert operator_client.get(url).status_code == 405
-    for bad in ({"system": "x"}, {**data, "code": "NOPE"}, {**data, "record_type": "\x00"}):
+    for bad in ({"system": "x"}, {**data, "code": "NOPE"}, {**data, "record_type": "nonsense"}):
         response = operator_client.post(url, bad, follow=True)
         assert "does not exist" in response.content.decode()
+    empty = operator_client.post(url, {**data, "record_type": "contact"}, follow=True)
+    assert "No open failures are left" in empty.content.decode()
+    assert operator_client.post(url, {**data, "record_type": "\x00"}).status_code == 400
     assert SyncFailure.objects.filter(resolved_at=None).count() == 1

@@ -1,6 +1,8 @@
 import pytest
 from django_q.tasks import async_task
 
+from jobs.models import JobRun
+
 
 @pytest.mark.django_db
 def test_task_queue_fixture(task_queue):
@@ -20,5 +22,13 @@ def test_job_enqueue_queues_the_jobs_task_with_who_asked(task_queue, admin_user)
     finally:
         JOBS.pop(spec.key)
     (task,) = task_queue.drain()
-    assert task["func"] == "math.floor"
-    assert task["kwargs"] == {"trigger": "on_demand", "user_id": admin_user.pk, "connection": "netsuite"}
+    (run,) = JobRun.objects.filter(job="probe_job")
+    assert (run.status, run.requested_by, run.trigger) == (JobRun.Status.QUEUED, admin_user, "on_demand")
+    assert task["func"] == "jobs.tasks.run_queued"
+    assert task["kwargs"] == {
+        "job": "probe_job",
+        "run_id": run.pk,
+        "trigger": "on_demand",
+        "user_id": admin_user.pk,
+        "connection": "netsuite",
+    }

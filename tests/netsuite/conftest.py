@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from customers.models import ExternalSystem
 from netsuite.models import NetSuiteConnection
-from netsuite.services import reference_mappings_set
 from netsuite_sandbox import NetSuiteSandbox
+from tests.conftest import sandbox_connection
+from tests.console.conftest import operator, operator_client, viewer, viewer_client  # noqa: F401 (role fixtures)
 
 SANDBOX_MAPPINGS = {
     "payment_terms": {"Net 15": "1", "Net 30": "2", "Net 60": "3"},
@@ -27,19 +27,6 @@ def _fast_retries(settings) -> None:
 @pytest.fixture
 def connection(netsuite_system: ExternalSystem, netsuite_sandbox: NetSuiteSandbox) -> NetSuiteConnection:
     """Return a connection to the sandbox whose first complete pull is done (pushes may run)."""
-    netsuite_system.historical_import_completed_at = timezone.now()
-    netsuite_system.save()
-    reference_mappings_set(external_system=netsuite_system, mappings=SANDBOX_MAPPINGS)
-    return NetSuiteConnection.objects.create(
-        external_system=netsuite_system,
-        account_id=netsuite_sandbox.account_id,
-        base_url=netsuite_sandbox.base_url,
-        consumer_key=netsuite_sandbox.consumer_key,
-        consumer_secret=netsuite_sandbox.consumer_secret,
-        token_id=netsuite_sandbox.token_id,
-        token_secret=netsuite_sandbox.token_secret,
-        concurrency_share=5,
-        request_timeout=2,
-        defaults={"subsidiary": "1"},
-        push_on_change=False,
+    return sandbox_connection(
+        netsuite_system, netsuite_sandbox, concurrency_share=5, mappings=SANDBOX_MAPPINGS, defaults={"subsidiary": "1"}
     )

@@ -319,3 +319,11 @@ def test_150000_customers_are_pulled_through_keyset_paging(connection, netsuite_
     stats = netsuite_sandbox.stats
     assert stats["requests_by_route"]["POST /query/v1/suiteql"] == 150
     assert stats["responses_by_status"] == {"200": 150}
+
+
+def test_pull_shows_netsuites_count_as_its_total_from_the_first_page(connection, netsuite_sandbox, totals_seen):
+    netsuite_sandbox.seed_customers(3, start=LONG_AGO)
+    call_command("pull_customers", "--connection", "netsuite")
+    assert totals_seen and all(total == 3 for _job, total, _done in totals_seen)
+    run = JobRun.objects.get(job="pull_customers")
+    assert (run.rows_total, run.rows_done) == (3, 3)

@@ -314,3 +314,32 @@ def test_two_concurrent_pushes_never_exceed_the_share_together(connection, make_
     assert stats["peak_in_flight"] <= 3
     assert "429" not in stats["responses_by_status"]
     assert netsuite_sandbox.count_customers() == 40
+
+
+def test_three_scheduled_runs_with_no_change_leave_the_queue_as_it_was(connection, make_customer, netsuite_sandbox):
+    no_price = make_customer(price_level="")  # data: waits for the customer to change
+    unmapped = make_customer(payment_term="Net 45")  # setup: tried again every run
+    refused = make_customer(phone="12")  # NetSuite refuses the value: waits for a change
+    make_customer()  # goes through
+
+    for _ in range(3):
+        tasks.push_customers()
+        assert SyncFailure.objects.filter(resolved_at=None).count() == 3
+
+    occurrences = dict(SyncFailure.objects.values_list("customer_id", "occurrences"))
+    assert occurrences == {no_price.pk: 1, unmapped.pk: 3, refused.pk: 1}
+    # A changed customer whose problem changes: the new problem supersedes the old one, still one open row.
+    no_price.price_level, no_price.payment_term = "Wholesale", "Net 45"
+    no_price.save()
+    tasks.push_customers()
+    assert list(SyncFailure.objects.filter(customer=no_price, resolved_at=None).values_list("error_code")) == [
+        ("MAPPING_MISSING",)
+    ]
+    assert SyncFailure.objects.filter(resolved_at=None).count() == 3
+
+
+def test_scheduled_push_sets_its_total_before_sending(connection, make_customer, netsuite_sandbox, totals_seen):
+    for _ in range(3):
+        make_customer()
+    tasks.push_customers()
+    assert [total for _job, total, _done in totals_seen] == [3, 3, 3]

@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 from netsuite.mapping import Mappings
 from netsuite.services import mappings_for, reference_mappings_set
 
-BEFORE = [("netsuite", "0002_request_slot_without_constraint"), ("customers", "0002_drop_redundant_indexes")]
-AFTER = [("netsuite", "0003_reference_mappings")]
+BEFORE = [("netsuite", "0003_api_token_connection_expiry"), ("customers", "0002_drop_redundant_indexes")]
+AFTER = [("netsuite", "0004_reference_mappings")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -426,10 +426,13 @@ def test_two_concurrent_exports_put_each_customer_in_exactly_one_file(local_feed
     local_feeds.export.save()
     count = 3000
     now = timezone.now()
-    RowInserter(Customer, ("customer_id", "first_name", "last_name", "is_valid", "created_at", "modified_at")).insert(
-        [(f"CC{n}", "F", f"L{n}", True, now, now) for n in range(count)]
-    )
+    RowInserter(
+        Customer, ("customer_id", "first_name", "last_name", "email", "is_valid", "created_at", "modified_at")
+    ).insert([(f"CC{n}", "F", f"L{n}", f"c{n}@example.com", True, now, now) for n in range(count)])
     pks = list(Customer.objects.values_list("pk", flat=True))
+    PartyIdentification.objects.bulk_create(
+        PartyIdentification(customer_id=pk, type=SHOPIFY_CUST_ID, value=str(7_000_000 + pk)) for pk in pks
+    )
     CustomerSync.objects.bulk_create(
         CustomerSync(customer_id=pk, external_system=local_feeds.system, is_ready=True) for pk in pks
     )

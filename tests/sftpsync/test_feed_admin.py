@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from jobs.models import JobRun
 from sftpsync.models import FeedFile
 
 from .fixtures_jobs import Feeds, file_system_fixture, local_feeds_fixture, make_feeds_fixture  # noqa: F401
@@ -52,8 +53,11 @@ def test_run_now_button_queues_the_feeds_job(admin_client_logged_in: Client, loc
     response = admin_client_logged_in.post(url)
     assert response.status_code == 302
     (task,) = task_queue.drain()
-    assert task["func"] == "sftpsync.tasks.export_customers"
+    assert task["func"] == "jobs.tasks.run_queued" and task["kwargs"]["job"] == "export_customers"
     assert task["kwargs"]["connection"] == "netsuite" and task["kwargs"]["trigger"] == "on_demand"
+    # Queued at once, for the feed's connector, until a worker starts it.
+    run = JobRun.objects.get(pk=task["kwargs"]["run_id"])
+    assert (run.status, run.external_system) == (JobRun.Status.QUEUED, local_feeds.system)
 
 
 def test_run_now_is_never_started_by_a_get(admin_client_logged_in: Client, local_feeds: Feeds, task_queue) -> None:
@@ -67,9 +71,9 @@ def test_operator_runs_feeds_in_bulk_and_viewer_is_refused(local_feeds: Feeds, t
     action = {"action": "run_selected_now", "_selected_action": [local_feeds.export.pk, local_feeds.party_ident.pk]}
     operator = user_in_group("Operator")
     operator.post(changelist, action)
-    assert sorted(t["func"] for t in task_queue.drain()) == [
-        "sftpsync.tasks.export_customers",
-        "sftpsync.tasks.import_party_identifications",
+    assert sorted(t["kwargs"]["job"] for t in task_queue.drain()) == [
+        "export_customers",
+        "import_party_identifications",
     ]
     viewer = user_in_group("Viewer")
     page = viewer.get(reverse("admin:sftpsync_feed_change", args=[local_feeds.export.pk])).content.decode()

@@ -327,7 +327,7 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
         "externalId": "C1",
         "HCShopifyCustomerId": "6543210001",
         "firstName": '\'=HYPERLINK("x")',
-        "lastName": "-2",  # a number is data, not a formula: written as it is
+        "lastName": "-2",  # a negative number is data, not a formula (SPEC section 2)
         "email": ada.email,
         "phone": "",
         "individual": "T",
@@ -595,3 +595,13 @@ def test_a_hostile_servers_names_are_never_read_or_moved(make_feeds, hostile_sft
     assert list(FeedFile.objects.values_list("file_name", "status")) == [("good.csv", "done")]
     assert feeds.names(feeds.historical, "archive") == ["good.csv"]
     assert Customer.objects.count() == 2
+
+
+def test_file_jobs_set_their_totals_before_their_rows(local_feeds: Feeds, make_customer, totals_seen) -> None:
+    local_feeds.put(local_feeds.historical, "history.csv", fixture="historical-bom-crlf.csv")
+    historical(local_feeds)
+    for _ in range(3):
+        customer_refresh_validation(customer=make_customer())
+    run_export(trigger="on_demand")
+    by_job = {job: {total for _job, total, _done in totals_seen if _job == job} for job, _t, _d in totals_seen}
+    assert None not in by_job[HISTORICAL_JOB] and by_job[EXPORT_JOB] == {3}

@@ -5,11 +5,9 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from customers.models import SyncLog
-from jobs.services import job_run
+from jobs.services import job_run, parse_since
 from netsuite import selectors, services
 from netsuite.client import NetSuiteError
 
@@ -26,13 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--connection", metavar="NAME", help="External system code or name of the connection.")
 
     def handle(self, *args, since, full, connection, **options):
-        since_dt = None
-        if since:
-            since_dt = parse_datetime(since)
-            if since_dt is None:
-                raise CommandError(f"--since {since!r} is not an ISO 8601 date and time, e.g. 2024-03-05T10:00:00Z.")
-            if timezone.is_naive(since_dt):
-                since_dt = timezone.make_aware(since_dt, timezone.get_default_timezone())
+        try:
+            since_dt = parse_since(since)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         try:
             connections = (
                 [selectors.connection_get(name=connection)] if connection else list(selectors.connections_active())

@@ -6,6 +6,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from customers.dispatch import sync_refusal
 from customers.models import SyncLog
 from customers.services import customers_find_by_ids
 from jobs.services import JobRefused, job_run
@@ -51,6 +52,10 @@ class Command(BaseCommand):
                         total=len(customers),
                         show_progress=show,
                     ) as progress:
+                        # By record ID too, the guards every way of sending applies (customers.dispatch).
+                        refusal = sync_refusal(external_system=conn.external_system)
+                        if refusal is not None:
+                            raise JobRefused(refusal.message)
                         report = services.customers_push(
                             connection=conn,
                             customer_pks=[c.pk for c in customers],

@@ -51,7 +51,7 @@ def rows_to_json(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0002_drop_redundant_indexes"),
-        ("netsuite", "0002_request_slot_without_constraint"),
+        ("netsuite", "0003_api_token_connection_expiry"),
     ]
 
     operations = [
