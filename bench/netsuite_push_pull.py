@@ -165,10 +165,11 @@ def bare_client_rate(sandbox, connection, *, count: int, share: int) -> float:
     import threading
 
     from customers.models import Customer
+    from netsuite import services
     from netsuite.client import NetSuiteClient, ThreadLimiter
-    from netsuite.mapping import Mappings, customer_to_netsuite
+    from netsuite.mapping import customer_to_netsuite
 
-    mappings = Mappings.from_json(connection.mappings)
+    mappings = services.mappings_for(external_system=connection.external_system)
     sample = Customer.objects.filter(is_valid=True, parent__isnull=True).prefetch_related("addresses", "contacts")
     todo: queue.Queue = queue.Queue()
     for c in sample[:count]:
@@ -337,6 +338,7 @@ def main() -> None:
 
         from customers.demo import seed_customers
         from customers.models import ExternalSystem
+        from netsuite import services
         from netsuite.apps import DEMO_DEFAULTS, DEMO_MAPPINGS
         from netsuite.models import NetSuiteConnection
 
@@ -347,6 +349,7 @@ def main() -> None:
             system = ExternalSystem.objects.create(
                 code="netsuite", name="NetSuite", historical_import_completed_at=timezone.now()
             )
+            services.reference_mappings_set(external_system=system, mappings=DEMO_MAPPINGS)
             connection = NetSuiteConnection.objects.create(
                 external_system=system,
                 account_id=sandbox.account_id,
@@ -357,7 +360,6 @@ def main() -> None:
                 token_secret=sandbox.credentials.token_secret,
                 concurrency_share=args.share,
                 request_timeout=30,
-                mappings=DEMO_MAPPINGS,
                 defaults=DEMO_DEFAULTS,
                 push_on_change=False,
             )

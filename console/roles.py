@@ -31,6 +31,10 @@ OPERATOR_EXTRA = (
     "customers.add_customersync",
     "customers.change_customersync",
     "customers.add_partyidentification",
+    # The value → NetSuite internal ID mappings both connectors send by (SPEC section 4: settings per connection).
+    "netsuite.add_referencemapping",
+    "netsuite.change_referencemapping",
+    "netsuite.delete_referencemapping",
     RESYNC_PERMISSION,
     RUN_JOBS_PERMISSION,
     TEST_CONNECTIONS_PERMISSION,

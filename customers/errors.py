@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     MISSING_ADDRESS_LABEL = "MISSING_ADDRESS_LABEL"
     INCOMPLETE_ADDRESS = "INCOMPLETE_ADDRESS"
     MISSING_EMAIL = "MISSING_EMAIL"
+    NAME_TOO_LONG = "NAME_TOO_LONG"
     MISSING_SHOPIFY_ID = "MISSING_SHOPIFY_ID"
     COMPANY_NOT_SUPPORTED = "COMPANY_NOT_SUPPORTED"
     CONNECTOR_NOT_SELECTED = "CONNECTOR_NOT_SELECTED"
@@ -108,6 +109,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     FILE_REJECTED = "FILE_REJECTED"
     NETSUITE_IMPORT_ERROR = "NETSUITE_IMPORT_ERROR"
+    NETSUITE_FILE_FAILED = "NETSUITE_FILE_FAILED"
+    NETSUITE_ID_NOT_RETURNED = "NETSUITE_ID_NOT_RETURNED"
+    UNKNOWN_EXPORT_FILE = "UNKNOWN_EXPORT_FILE"
     UNKNOWN_EXPORT_ROW = "UNKNOWN_EXPORT_ROW"
 
     @classmethod
@@ -158,6 +162,12 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.MISSING_EMAIL: ErrorInfo(
         "Missing email",
         _OPEN + "enter the customer's email address (the file export requires it), then save.",
+        Kind.DATA,
+    ),
+    ErrorCode.NAME_TOO_LONG: ErrorInfo(
+        "Name too long for NetSuite",
+        _OPEN + "shorten the first or last name to 32 characters (NetSuite's limit; its CSV import refuses longer "
+        "ones), then save.",
         Kind.DATA,
     ),
     ErrorCode.MISSING_SHOPIFY_ID: ErrorInfo(
@@ -240,7 +250,8 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
     ),
     ErrorCode.MAPPING_MISSING: ErrorInfo(
         "Value not mapped to NetSuite",
-        "Add the value's NetSuite internal ID to the connection's mappings, or pick a mapped value on the customer.",
+        "Add the value's NetSuite internal ID under NetSuite reference mappings (one list for the connector's REST "
+        "and file exchanges), or pick a mapped value on the customer.",
         Kind.SETUP,
     ),
     ErrorCode.NO_CONNECTION: ErrorInfo(
@@ -435,10 +446,33 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
         Kind.FILE,
     ),
     ErrorCode.NETSUITE_IMPORT_ERROR: ErrorInfo(
-        "NetSuite's CSV import rejected it",
-        "Correct what NetSuite names (e.g. a subsidiary or lead source with no mapping), then save the customer; "
-        "a whole-file error names no line: fix its cause first.",
+        "NetSuite could not take the export file",
+        "HC_SC_ImportCustomer could not download, submit or move the export file (its error file's reason is in the "
+        "message) and moved it to export/failed/. Fix the cause (a folder on the server, NetSuite's import map); the "
+        "next export sends the customers again.",
+        Kind.SETUP,
+    ),
+    ErrorCode.NETSUITE_FILE_FAILED: ErrorInfo(
+        "Export file in NetSuite's failed/ folder",
+        "NetSuite moved the export file to export/failed/ without importing it. Read its error file in "
+        "export/error/archive/ and the job 'Add Customer-<file>' on NetSuite's CSV Import Job Status page (Setup > "
+        "Import/Export > View CSV Import Status), fix the cause; the next export sends the customers again.",
+        Kind.SETUP,
+    ),
+    ErrorCode.NETSUITE_ID_NOT_RETURNED: ErrorInfo(
+        "NetSuite's ID never came back",
+        "NetSuite's CSV import rejects rows without telling the portal. In NetSuite open Setup > Import/Export > View "
+        "CSV Import Status, find the job 'Add Customer-<export file>' (the file is named in the message) and read "
+        "the error on this customer's row in its response file. Correct the customer (or NetSuite's data); a "
+        "customer NetSuite already holds under the same external ID is refused by the import (it only adds): link "
+        "it instead.",
         Kind.DATA,
+    ),
+    ErrorCode.UNKNOWN_EXPORT_FILE: ErrorInfo(
+        "NetSuite error for an unknown file",
+        "NetSuite reported an error for a file the portal did not write: read the error file in the export feed's "
+        "error/archive/ folder. No customer was marked.",
+        Kind.FILE,
     ),
     ErrorCode.UNKNOWN_EXPORT_ROW: ErrorInfo(
         "NetSuite error for an unknown row",

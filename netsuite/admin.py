@@ -18,8 +18,20 @@ from django.views.decorators.http import require_POST
 from console.permissions import can_manage_api_tokens, can_test_connections
 from integration_portal.secrets import UnreadableSecretsAdminMixin, WriteOnlySecretsForm
 
-from .models import ApiToken, NetSuiteConnection, hash_token, token_lifetime_days, token_max_days
+from .models import ApiToken, NetSuiteConnection, ReferenceMapping, hash_token, token_lifetime_days, token_max_days
 from .services import connection_test
+
+
+@admin.register(ReferenceMapping)
+class ReferenceMappingAdmin(admin.ModelAdmin):
+    """Local values and their NetSuite internal IDs, per external system: one list for the REST and file connectors."""
+
+    list_display = ["external_system", "kind", "local_value", "internal_id"]
+    list_display_links = ["local_value"]
+    list_editable = ["internal_id"]
+    list_filter = ["external_system", "kind"]
+    search_fields = ["local_value", "internal_id", "external_system__name", "external_system__code"]
+    list_select_related = ["external_system"]
 
 
 class NetSuiteConnectionForm(WriteOnlySecretsForm):
@@ -46,7 +58,14 @@ class NetSuiteConnectionAdmin(UnreadableSecretsAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Limits", {"fields": ["concurrency_share", "batch_size", "batch_threshold", "request_timeout"]}),
-        ("Push", {"fields": ["push_on_change", "defaults", "mappings"]}),
+        (
+            "Push",
+            {
+                "fields": ["push_on_change", "defaults"],
+                "description": "Local values (payment terms, price levels, subsidiaries, sales reps) are sent as the "
+                "internal IDs kept under NetSuite reference mappings, shared with the file connector.",
+            },
+        ),
         (
             "Pull",
             {"fields": ["subsidiary_filter", "time_zone", "pull_watermark", "pull_position", "last_pull_completed_at"]},

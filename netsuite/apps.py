@@ -56,6 +56,7 @@ class NetsuiteConfig(AppConfig):
         from netsuite_sandbox.demo import DEMO_CREDENTIALS
 
         from .models import NetSuiteConnection
+        from .services import reference_mappings_set
 
         system = ExternalSystem.objects.filter(code="netsuite", transport=ExternalSystem.Transport.REST).first()
         if system is None:
@@ -71,9 +72,9 @@ class NetsuiteConfig(AppConfig):
                 "consumer_secret": creds.consumer_secret,
                 "token_id": creds.token_id,
                 "token_secret": creds.token_secret,
-                "mappings": DEMO_MAPPINGS,
                 "defaults": DEMO_DEFAULTS,
             },
         )
+        reference_mappings_set(external_system=system, mappings=DEMO_MAPPINGS)
         verb = "Created" if created else "Updated"
         stdout.write(f"{verb} the NetSuite connection of {system.name} for the sandbox at {connection.rest_url}.")

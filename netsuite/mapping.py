@@ -6,7 +6,7 @@ mappings and defaults, and the parent's NetSuite internal ID; tests use plain ob
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cached_property
@@ -22,6 +22,12 @@ MAPPED_FIELDS: dict[str, tuple[str, str, str]] = {
 }
 # NetSuite reference fields a connection may give a default internal ID for.
 DEFAULT_REF_FIELDS = ("subsidiary", "terms", "priceLevel", "salesRep", "entityStatus")
+# Every kind of mapping an external system keeps: the REST fields above, and the lead source HotWax's export file
+# sends as ``accountSource`` (custimport_customer_hc maps LEADSOURCE by internal ID).
+REFERENCE_KINDS: dict[str, str] = {
+    **{kind: label for kind, (_attr, _field, label) in MAPPED_FIELDS.items()},
+    "lead_sources": "Lead source",
+}
 
 
 def _key(value: str) -> str:
@@ -36,13 +42,27 @@ class Mappings:
     price_levels: Mapping[str, str] = field(default_factory=dict)
     sales_reps: Mapping[str, str] = field(default_factory=dict)
     subsidiaries: Mapping[str, str] = field(default_factory=dict)
+    lead_sources: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Mappings:
         data = data or {}
         return cls(
-            **{kind: {str(k): str(v).strip() for k, v in (data.get(kind) or {}).items()} for kind in MAPPED_FIELDS}
+            **{kind: {str(k): str(v).strip() for k, v in (data.get(kind) or {}).items()} for kind in REFERENCE_KINDS}
         )
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, str]]) -> Mappings:
+        """Build from (kind, local value, internal ID) rows, as netsuite.models.ReferenceMapping stores them."""
+        data: dict[str, dict[str, str]] = {kind: {} for kind in REFERENCE_KINDS}
+        for kind, local, internal_id in rows:
+            if kind in data:
+                data[kind][local] = internal_id
+        return cls.from_json(data)
+
+    def to_json(self) -> dict[str, dict[str, str]]:
+        """Return kind → {local value: internal ID}."""
+        return {kind: dict(getattr(self, kind)) for kind in REFERENCE_KINDS}
 
     def to_netsuite(self, kind: str, local: str) -> str | None:
         """Return the internal ID for a local value (case and spacing ignored); a number is taken as an ID."""
@@ -61,7 +81,7 @@ class Mappings:
     def _local_names(self) -> dict[str, dict[str, str]]:
         # Built once: a pull maps every row's references back to local names.
         names: dict[str, dict[str, str]] = {}
-        for kind in MAPPED_FIELDS:
+        for kind in REFERENCE_KINDS:
             by_id = names[kind] = {}
             for name, mapped_id in getattr(self, kind).items():
                 by_id.setdefault(mapped_id, name)
@@ -163,8 +183,8 @@ def customer_to_netsuite(
             internal_id = mappings.to_netsuite(kind, local)
             if internal_id is None:
                 problems.append(
-                    f"{label} '{local}' has no NetSuite ID in the connection's mappings: add it under "
-                    f"Mappings → {kind}, or change the customer's {label.lower()}."
+                    f"{label} '{local}' has no NetSuite ID in the connection's mappings: add it under NetSuite "
+                    f"reference mappings ({label}), or change the customer's {label.lower()}."
                 )
                 continue
             body[ns_field] = _ref(internal_id)

@@ -19,11 +19,6 @@ account_id_validator = RegexValidator(
     r"^[0-9A-Za-z]+([_-][0-9A-Za-z]+)*$", "Enter the NetSuite account ID, e.g. 1234567 or 1234567_SB1."
 )
 
-MAPPINGS_HELP = (
-    'Local value → NetSuite internal ID, per kind, e.g. {"payment_terms": {"Net 30": "2"}, '
-    '"price_levels": {"Base Price": "1"}, "sales_reps": {"Jane Doe": "-5"}, "subsidiaries": {"Parent Company": "1"}}. '
-    "Price levels are the catalogs of the order systems. A value that is already a number is sent as an ID."
-)
 DEFAULTS_HELP = (
     'NetSuite internal IDs used when a customer has no value, e.g. {"subsidiary": "1", "terms": "2", '
     '"priceLevel": "1", "salesRep": "", "entityStatus": "13"}.'
@@ -70,7 +65,6 @@ class NetSuiteConnection(models.Model):
         help_text="Comma-separated NetSuite subsidiary internal IDs to pull; blank pulls every subsidiary.",
     )
     defaults = models.JSONField("default values", default=dict, blank=True, help_text=DEFAULTS_HELP)
-    mappings = models.JSONField(default=dict, blank=True, help_text=MAPPINGS_HELP)
     time_zone = models.CharField(
         max_length=60, default="UTC", help_text="Time zone NetSuite uses for dates in SuiteQL (the account's)."
     )
@@ -140,6 +134,44 @@ class NetSuiteConnection(models.Model):
             # hold its concurrency slot (see netsuite.limiter).
             server_time_limit=float(getattr(settings, "NETSUITE_SERVER_TIME_LIMIT_SECONDS", 900.0)),
         )
+
+
+class ReferenceMapping(models.Model):
+    """A local value (a subsidiary's name, a payment term) and its NetSuite internal ID, for one external system.
+
+    One model serves every connector of a NetSuite account: the REST push sends the IDs as references, the file
+    export writes them into ``subsidiary`` and ``accountSource``. netsuite.mapping.Mappings is its in-memory form.
+    """
+
+    class Kind(models.TextChoices):
+        SUBSIDIARIES = "subsidiaries", "Subsidiary"
+        LEAD_SOURCES = "lead_sources", "Lead source (accountSource)"
+        PAYMENT_TERMS = "payment_terms", "Payment term"
+        PRICE_LEVELS = "price_levels", "Price level (catalog)"
+        SALES_REPS = "sales_reps", "Sales rep"
+
+    external_system = models.ForeignKey(
+        "customers.ExternalSystem", on_delete=models.CASCADE, related_name="reference_mappings"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    local_value = models.CharField(
+        max_length=200, help_text="As the portal holds it, e.g. Parent Company (case and spacing are ignored)."
+    )
+    internal_id = models.CharField(
+        "NetSuite internal ID",
+        max_length=20,
+        validators=[RegexValidator(r"^-?[0-9]+$", "Enter NetSuite's internal ID, a number such as 1 or -5.")],
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["external_system", "kind", "local_value"], name="reference_mapping_once")
+        ]
+        ordering = ["external_system", "kind", "local_value"]
+        verbose_name = "NetSuite reference mapping"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.local_value} → {self.internal_id}"
 
 
 class RequestSlot(models.Model):

@@ -2,7 +2,7 @@
 
 Start one in-process with `NetSuiteSandbox().start()` (or the `netsuite_sandbox` pytest fixture), or as a
 process with `python -m netsuite_sandbox serve`. See `app.py` for routes, `suiteql.py` for the SuiteQL
-accepted, `governance.Faults` for the faults, `scripts.py` for HotWax's SuiteScripts and `demo.py` for the
+accepted, `governance.Faults` for the faults, `hotwax/` for HotWax's SuiteScripts and `demo.py` for the
 demo credentials.
 """
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .demo import DEMO_CREDENTIALS, DEMO_PORT, Credentials
-from .scripts import SCRIPTS, make_folders, run_script
+from .hotwax import SCRIPTS, csvimport, install, run_script
 from .server import NetSuiteSandbox
 from .store import Store
 
@@ -54,9 +54,9 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             print(f"Data dir already holds {held} historical customers; not seeding again.")
     if args.file_root:
-        make_folders(args.file_root)
+        # The scripts create no folder on the server: the portal makes them (its feeds, Test connection).
         if seeded:
-            print("Wrote", sandbox.run_script("HC_SC_GenerateHistoricalCustomerCSV"))
+            print("Wrote", sandbox.run_script("HC_SC_GenerateHistoricalCustomerCSV").written, "into the File Cabinet")
         if args.script_interval:
             sandbox.start_scheduler(args.script_interval)
     sandbox.start(args.host, args.port)
@@ -90,9 +90,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _run_script(args: argparse.Namespace) -> int:
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     store = Store(Path(args.data_dir) / "netsuite-sandbox.sqlite3")
+    install(store)
+    if args.name == "csv-import-queue":
+        print(json.dumps({"imported_jobs": csvimport.run_queue(store)}))
+        return 0
     result = run_script(args.name, store, args.root)
     print(json.dumps(result, default=lambda o: getattr(o, "__dict__", str(o)), indent=2))
-    return 0
+    return 0 if result.error is None else 1
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -120,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--file-root", default=None, help="local folder standing for the SFTP home")
     serve.add_argument(
-        "--script-interval", type=float, default=0, metavar="SECONDS", help="run the import/export scripts this often"
+        "--script-interval",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="run the scheduled scripts (historical upload, customer import, CSV import queue, created IDs) this often",
     )
     serve.add_argument("--time-zone", default="UTC", help="account time zone of SuiteQL dates, e.g. America/New_York")
     serve.add_argument("--latency-ms", type=int)
@@ -134,8 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     script = sub.add_parser("run-script", help="run one SuiteScript now")
-    script.add_argument("name", choices=sorted(SCRIPTS))
-    script.add_argument("--root", required=True, help="local folder standing for the SFTP home")
+    script.add_argument("name", choices=[*sorted(SCRIPTS), "csv-import-queue"])
+    script.add_argument("--root", default="", help="local folder standing for the SFTP home")
     script.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     script.set_defaults(func=_run_script)
 

@@ -31,7 +31,7 @@ import re
 from typing import Any
 
 from .errors import NetSuiteError, nonexistent, user_error
-from .store import PRICE_LEVELS, SUBSIDIARIES, TERMS, Store, stored_to_iso
+from .store import LEAD_SOURCES, PRICE_LEVELS, SUBSIDIARIES, TERMS, Store, stored_to_iso
 
 EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -44,8 +44,11 @@ TEXT_FIELDS: dict[str, tuple[str, int]] = {
     "email": ("email", 254),
     "phone": ("phone", 32),
     "custentity_hc_shopify_customer_id": ("custentity_hc_shopify_customer_id", 64),
+    # HotWax's custom entity fields are free-form text fields, which NetSuite caps at 300 characters.
+    "custentity_hc_customer_id": ("custentity_hc_customer_id", 300),
+    "custentity_hc_shop_cust_id": ("custentity_hc_shop_cust_id", 300),
 }
-BOOL_FIELDS: dict[str, str] = {"isPerson": "isperson", "isInactive": "isinactive"}
+BOOL_FIELDS: dict[str, str] = {"isPerson": "isperson", "isInactive": "isinactive", "taxable": "taxable"}
 REF_FIELDS: dict[str, str] = {
     "subsidiary": "subsidiary",
     "parent": "parent",
@@ -53,6 +56,7 @@ REF_FIELDS: dict[str, str] = {
     "priceLevel": "pricelevel",
     "salesRep": "salesrep",
     "entityStatus": "entitystatus",
+    "leadSource": "leadsource",
 }
 READ_ONLY = frozenset({"id", "links", "lastModifiedDate", "dateCreated"})
 ADDRESS_KEYS = frozenset(
@@ -122,6 +126,10 @@ def parse_body(body: dict) -> tuple[dict, Any]:
             parent = value
         elif key in REF_FIELDS:
             values[REF_FIELDS[key]] = _ref_id(key, value)
+        elif key == "defaultOrderPriority":
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise invalid_value(key)
+            values["defaultorderpriority"] = value
         elif key == "addressBook":
             values["addressbook"] = _address_book(value)
         else:
@@ -278,6 +286,8 @@ def _validate(merged: dict) -> None:
         raise invalid_value("terms")
     if merged.get("pricelevel") is not None and merged["pricelevel"] not in PRICE_LEVELS:
         raise invalid_value("priceLevel")
+    if merged.get("leadsource") is not None and merged["leadsource"] not in LEAD_SOURCES:
+        raise invalid_value("leadSource")
     email = merged.get("email")
     if email and not EMAIL_RE.match(email):
         raise user_error("Please enter a valid email address.", path="email")
@@ -371,8 +381,12 @@ def to_json(row: dict, *, base_url: str = "") -> dict:
     self_href = f"{base_url}/record/v1/customer/{row['id']}"
     out = record_json(row, record_type="customer", text_fields=TEXT_FIELDS, base_url=base_url)
     for key, column in BOOL_FIELDS.items():
+        if key == "taxable" and row.get(column) is None:
+            continue  # never set: NetSuite leaves the box as the subsidiary's default, shown here as absent
         out[key] = row.get(column) == "T"
-    names = {"subsidiary": SUBSIDIARIES, "terms": TERMS, "priceLevel": PRICE_LEVELS}
+    if row.get("defaultorderpriority") is not None:
+        out["defaultOrderPriority"] = row["defaultorderpriority"]
+    names = {"subsidiary": SUBSIDIARIES, "terms": TERMS, "priceLevel": PRICE_LEVELS, "leadSource": LEAD_SOURCES}
     for key, column in REF_FIELDS.items():
         if row.get(column) is not None:
             ref: dict[str, Any] = {"id": str(row[column])}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import sys
 import threading
@@ -20,6 +21,8 @@ from .auth import Authenticator
 from .demo import DEMO_CREDENTIALS, Credentials
 from .governance import Faults, Governor, Stats
 from .store import Store
+
+_log = logging.getLogger(__name__)
 
 
 class _Server(ThreadingHTTPServer):
@@ -106,6 +109,7 @@ class NetSuiteSandbox:
         file_root: str | Path | None = None,
         verbose: bool = False,
         time_zone: str = "UTC",
+        script_time_zone: str = "America/Los_Angeles",
         **faults: Any,
     ) -> None:
         """Create a sandbox: data in data_dir (else in memory), SuiteQL dates in time_zone, faults as `Faults`."""
@@ -118,6 +122,11 @@ class NetSuiteSandbox:
         self.file_root = Path(file_root) if file_root else None
         self.verbose = verbose
         self.store = Store(db_path)
+        # The time zone of the servers the SuiteScripts run on, which their file names show (Date.toString()).
+        self.script_time_zone = script_time_zone
+        from .hotwax import install
+
+        install(self.store)
         self.authenticator = Authenticator(credentials, window=timestamp_window)
         self.governor = Governor(**faults)
         self.stats_counter = Stats()
@@ -255,6 +264,9 @@ class NetSuiteSandbox:
         if data:
             self.store.reset()
             self.app.jobs.reset()
+            from .hotwax import install
+
+            install(self.store)
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -342,11 +354,24 @@ class NetSuiteSandbox:
 
     # -- SuiteScripts ----------------------------------------------------------------------------
 
-    def run_script(self, name: str, root: str | Path | Any | None = None) -> Any:
-        """Run one of HotWax's SuiteScripts over a file root (a folder path or a `FileRoot`)."""
-        from .scripts import run_script
+    def run_script(self, name: str, root: str | Path | Any | None = None, **context: Any) -> Any:
+        """Run one of HotWax's SuiteScripts over a file root (a folder path or a `FileRoot`); return its run."""
+        from .hotwax import run_script
 
-        return run_script(name, self.store, root if root is not None else self._default_root())
+        context.setdefault("time_zone", self.script_time_zone)
+        return run_script(name, self.store, root if root is not None else self._default_root(), **context)
+
+    def run_csv_import_queue(self) -> list[int]:
+        """Import the CSV import jobs HC_SC_ImportCustomer queued (NetSuite does it some time after the script)."""
+        from .hotwax import csvimport
+
+        return csvimport.run_queue(self.store)
+
+    def csv_import_jobs(self) -> list[dict]:
+        """NetSuite's CSV Import Job Status page: every job, its counts and each rejected row's message."""
+        from .hotwax import csvimport
+
+        return csvimport.jobs(self.store)
 
     def _default_root(self) -> Path:
         if self.file_root is None:
@@ -358,12 +383,15 @@ class NetSuiteSandbox:
         return json.loads(json.dumps(result, default=lambda o: getattr(o, "__dict__", str(o))))
 
     def start_scheduler(self, interval: float) -> None:
-        """Run HC_SC_ImportCustomer then HC_MR_ExportedCustomerCSV every `interval` seconds in a thread."""
-        from .scripts import run_scheduled
+        """Run the scheduled scripts (historical upload, import, the CSV import queue, created IDs) every interval."""
+        from .hotwax import run_scheduled
 
         def loop() -> None:
             while not self._stop.wait(interval):
-                run_scheduled(self.store, self._default_root())
+                for run in run_scheduled(self.store, self._default_root(), time_zone=self.script_time_zone):
+                    for level, text in run.log.entries:
+                        if level == "ERROR" or self.verbose:
+                            _log.info("%s %s: %s", run.name, level, text)
 
         self._scheduler = threading.Thread(target=loop, name="netsuite-sandbox-scripts", daemon=True)
         self._scheduler.start()

@@ -29,6 +29,17 @@ PRICE_LEVELS: dict[int, str] = {
     4: "MSRP",
     5: "Online Price",
 }
+# Lead sources (campaigns) by internal ID, and customer statuses by name as the CSV import references them
+# (custimport_customer_hc maps LEADSOURCE by internal ID and ENTITYSTATUS by name). The IDs are the sandbox
+# account's own: every account numbers its campaigns differently.
+LEAD_SOURCES: dict[int, str] = {7: "Shopify", 8: "Web", 9: "Trade Show", -6: "Other"}
+ENTITY_STATUSES: dict[int, str] = {
+    13: "CUSTOMER-Closed Won",
+    15: "CUSTOMER-Renewal",
+    16: "CUSTOMER-Lost Customer",
+    6: "LEAD-Unqualified",
+    7: "LEAD-Qualified",
+}
 
 # Every column SuiteQL can select, in the order `SELECT *` returns them.
 COLUMNS: tuple[str, ...] = (
@@ -110,7 +121,40 @@ CREATE TABLE IF NOT EXISTS other_entity (
     externalid TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS sequence (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS csv_import_job (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    mapping TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    file BLOB NOT NULL,
+    rows_total INTEGER NOT NULL DEFAULT 0,
+    rows_added INTEGER NOT NULL DEFAULT 0,
+    rows_failed INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    results TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS file_cabinet (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    folder TEXT NOT NULL,
+    name TEXT NOT NULL,
+    contents BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (folder, name)
+);
 """
+# Columns added after the first data dirs were made: added to an older database when it is opened.
+# custentity_hc_customer_id and custentity_hc_shop_cust_id are HotWax's custom entity fields (src/Objects/Customer);
+# celigo_shopify_id stands for the Shopify ID Celigo's Shopify connector keeps on its own record
+# (custrecord_celigo_shpf_scim_shpfid), which the historical saved search reads.
+ADDED_COLUMNS: dict[str, str] = {
+    "custentity_hc_customer_id": "TEXT",
+    "custentity_hc_shop_cust_id": "TEXT",
+    "celigo_shopify_id": "TEXT",
+    "leadsource": "INTEGER",
+    "taxable": "TEXT",
+    "defaultorderpriority": "REAL",
+}
 
 # Record types of the entity group: an external ID is unique across all of them (SPEC section 3).
 ENTITY_TYPES = ("customer", "contact", "vendor", "employee", "partner")
@@ -147,6 +191,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(customer)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE customer ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         """Close the database."""
@@ -173,7 +221,16 @@ class Store:
     def reset(self) -> None:
         """Delete every record and script state, and restart internal IDs at 1."""
         with self.transaction() as db:
-            for table in ("customer", "contact", "other_entity", "script_state", "sequence"):
+            tables = (
+                "customer",
+                "contact",
+                "other_entity",
+                "script_state",
+                "sequence",
+                "csv_import_job",
+                "file_cabinet",
+            )
+            for table in tables:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
             db.execute("DELETE FROM sqlite_sequence")
 
@@ -315,8 +372,9 @@ class Store:
     ) -> tuple[int, int]:
         """Insert `count` generated customers in bulk and return the first and last new IDs.
 
-        Historical customers carry a Shopify customer ID and no external ID, as customers that reached
-        NetSuite before the portal existed; `external_id_prefix` gives each an external ID instead.
+        Historical customers carry a Shopify customer ID (in the REST field and in Celigo's record, as customers
+        Celigo's Shopify connector brought in) and no external ID, as customers that reached NetSuite before the
+        portal existed; `external_id_prefix` gives each an external ID instead.
         """
         if count <= 0:
             return (0, 0)
@@ -343,13 +401,14 @@ class Store:
                         when,
                         when,
                         str(7_000_000_000_000 + cid) if historical else None,
+                        str(7_000_000_000_000 + cid) if historical else None,
                         "seed",
                     )
 
             db.executemany(
                 "INSERT INTO customer (id, entityid, externalid, isperson, firstname, lastname, companyname, email, "
-                "phone, subsidiary, datecreated, lastmodifieddate, custentity_hc_shopify_customer_id, source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "phone, subsidiary, datecreated, lastmodifieddate, custentity_hc_shopify_customer_id, "
+                "celigo_shopify_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows(),
             )
         return (base + 1, base + count)

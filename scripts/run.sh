@@ -76,8 +76,9 @@ $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0
 
 if [ -d netsuite_sandbox ]; then
-  # The sandbox's SFTP home is the demo user's home inside the portal's local folder (sftpsync demo_setup):
-  # it writes the historical file there once at start and runs its SuiteScripts over it every 60 s.
+  # The sandbox's SFTP home is the demo user's home inside the portal's local folder (sftpsync demo_setup makes
+  # every folder there: HotWax's scripts make none). It generates the historical file once at start and runs its
+  # scheduled SuiteScripts every 60 s (upload the historical file, import exports, write created IDs).
   start $PY -m netsuite_sandbox serve --host 127.0.0.1 --port "$SANDBOX_PORT" --data-dir "$VAR/sandbox" \
     --seed-historical 200 --file-root "$VAR/sftp-home/home/demo" --script-interval 60 >"$VAR/log/sandbox.log" 2>&1
 fi

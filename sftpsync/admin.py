@@ -180,6 +180,21 @@ class FeedAdmin(admin.ModelAdmin):
         (None, {"fields": ("kind", "external_system", "connection", "enabled")}),
         ("Folders", {"fields": ("remote_folder", "file_pattern", "archive_folder", "failed_folder")}),
         (
+            "Column mapping (inbound feeds)",
+            {
+                "fields": ("column_mapping",),
+                "description": "The portal reads HotWax's headers and the common labels of a saved search by itself; "
+                "map any other header of your files to one of its fields here.",
+            },
+        ),
+        (
+            "NetSuite's limits and wait (export feed)",
+            {
+                "fields": ("rows_per_file", "id_wait_minutes"),
+                "description": "Files stay below 25,000 rows and 100,000,000 bytes, as HC_SC_ImportCustomer needs.",
+            },
+        ),
+        (
             "Export file defaults",
             {
                 "fields": (
@@ -189,7 +204,8 @@ class FeedAdmin(admin.ModelAdmin):
                     "default_order_priority",
                     "default_account_source",
                 ),
-                "description": "Used in the export file where the customer has no value of its own.",
+                "description": "Used in the export file where the customer has no value of its own. Subsidiary and "
+                "lead source are sent as NetSuite internal IDs, from NetSuite reference mappings.",
             },
         ),
         ("Performance", {"fields": ("batch_size",)}),

@@ -7,6 +7,12 @@ DEMO_SYSTEM_CODE = "netsuite-files"
 DEMO_CONNECTION = "NetSuite demo (local folder)"
 DEMO_USERNAME = "demo"
 DEMO_SUBSIDIARY = "Parent Company"
+# The sandbox account's internal IDs of the demo's subsidiaries and of the lead source the export file sends
+# (custimport_customer_hc takes both by internal ID, never by name).
+DEMO_REFERENCES = {
+    "subsidiaries": {"Parent Company": "1", "Honeycomb Mfg.": "2", "Honeycomb Holdings UK": "3"},
+    "lead_sources": {"Shopify": "7"},
+}
 
 
 class SftpsyncConfig(AppConfig):
@@ -14,11 +20,15 @@ class SftpsyncConfig(AppConfig):
     verbose_name = "SFTP file exchange"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from customers.dispatch import register_sync_handler
         from jobs.registry import JobSpec, register_job
 
+        from .checks import paramiko_check
         from .services import EXPORT_JOB, HISTORICAL_JOB, PARTY_IDENT_JOB, file_refusal, file_sync_handler
 
+        checks.register(paramiko_check)
         register_sync_handler("file", file_sync_handler, refusal=file_refusal)
         register_job(
             JobSpec(
@@ -57,8 +67,10 @@ class SftpsyncConfig(AppConfig):
         from django.conf import settings
 
         from customers.models import ExternalSystem
+        from netsuite.services import reference_mappings_set
 
         from .models import Feed, SftpConnection
+        from .services import folders_ensure
         from .transport import transport_for
 
         system = ExternalSystem.objects.filter(code=DEMO_SYSTEM_CODE, transport=ExternalSystem.Transport.FILE).first()
@@ -84,11 +96,13 @@ class SftpsyncConfig(AppConfig):
                     "connection": connection,
                     "remote_folder": Feed.DEFAULT_FOLDERS[kind],
                     "default_subsidiary": DEMO_SUBSIDIARY,
+                    "default_account_source": "Shopify",
                 },
             )
+        reference_mappings_set(external_system=system, mappings=DEMO_REFERENCES)
         with transport_for(connection) as transport:
-            for feed in system.feeds.select_related("connection"):
-                transport.makedirs(feed.folder)
+            # Every folder of both sides: HotWax's scripts make none (a missing archive/ fails every import).
+            folders_ensure(transport, system.feeds.select_related("connection"))
         verb = "Created" if created else "Kept"
         stdout.write(
             f"{verb} the SFTP connection {connection.name} for {system.name}: local folder {connection.local_root}, "

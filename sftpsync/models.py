@@ -1,5 +1,7 @@
 """SFTP connections, the file feeds exchanged with NetSuite, and the ledger of every file seen."""
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -72,12 +74,47 @@ class Feed(models.Model):
     enabled = models.BooleanField(default=True)
     # Export file defaults (SPEC section 2); a customer's own value wins where the model has one.
     default_status = models.CharField(max_length=60, default="CUSTOMER-Closed Won")
-    default_subsidiary = models.CharField(max_length=100, blank=True)
+    default_subsidiary = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="For customers without one: a subsidiary mapped under NetSuite reference mappings, or an ID.",
+    )
     default_taxable = models.CharField(max_length=10, default="TRUE")
     default_order_priority = models.PositiveSmallIntegerField(default=5)
-    default_account_source = models.CharField(max_length=60, default="Shopify")
+    default_account_source = models.CharField(
+        "default lead source",
+        max_length=60,
+        blank=True,
+        help_text="Sent as accountSource by internal ID: a lead source mapped under NetSuite reference mappings (or an "
+        "internal ID); blank sends none.",
+    )
     # 20,000: PostgreSQL pays a round trip per batch, which showed at a million rows; memory stays flat.
     batch_size = models.PositiveIntegerField(default=20000, help_text="Rows written to the database at a time.")
+    column_mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Headers of your files that the portal does not know, mapped to its fields, e.g. {"Customer Internal '
+            'ID": "internal_id", "Shopify ID": "shopify_id"}. Fields of the historical feed: internal_id, shopify_id, '
+            "party_identifications, customer_id, email, phone, first_name, last_name, company_name; of the created "
+            "IDs feed: party_id, type, value."
+        ),
+    )
+    # Export feed: HC_SC_ImportCustomer's limits (SPEC section 2) and how long NetSuite gets to return an ID.
+    rows_per_file = models.PositiveIntegerField(
+        default=20000,
+        validators=[MinValueValidator(1), MaxValueValidator(25000)],
+        help_text="Customers per export file; a CSV import submitted by a script takes at most 25,000.",
+    )
+    id_wait_minutes = models.PositiveIntegerField(
+        "wait for NetSuite's ID (minutes)",
+        default=120,
+        validators=[MinValueValidator(15)],
+        help_text=(
+            "A customer exported this long ago whose NetSuite ID has not come back becomes a failure that points to "
+            "NetSuite's CSV import job status page and the export file."
+        ),
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["external_system", "kind"], name="feed_system_kind_unique")]
@@ -89,6 +126,24 @@ class Feed(models.Model):
     @property
     def folder(self) -> str:
         return self.remote_folder.replace("{sftp-username}", self.connection.username).rstrip("/") or "/"
+
+    def clean(self) -> None:
+        from .formats import HISTORICAL, PARTY_IDENT
+
+        mapping = self.column_mapping or {}
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise ValidationError({"column_mapping": 'Give header → field pairs, e.g. {"Customer ID": "internal_id"}.'})
+        layout = {self.Kind.HISTORICAL: HISTORICAL, self.Kind.PARTY_IDENT: PARTY_IDENT}.get(self.kind)
+        if mapping and layout is None:
+            raise ValidationError({"column_mapping": "The export feed writes its own header; it takes no mapping."})
+        unknown = sorted({v for v in mapping.values() if layout is not None and v not in layout.by_key})
+        if unknown:
+            raise ValidationError(
+                {
+                    "column_mapping": f"Unknown field(s) {', '.join(unknown)}. Fields of this feed: "
+                    f"{', '.join(layout.by_key)}."
+                }
+            )
 
 
 class FeedFile(models.Model):

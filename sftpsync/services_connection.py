@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils import timezone
 
 from sftpsync.models import SftpConnection
+from sftpsync.services import folders_ensure
 from sftpsync.transport import (
     HostKeyError,
-    RemoteNotFound,
     ScannedHostKey,
     TransportError,
     scan_host_key,
@@ -30,25 +30,28 @@ def _try(connection: SftpConnection) -> tuple[bool, str]:
     feeds = list(connection.feeds.select_related("connection").order_by("kind"))
     try:
         with transport_for(connection) as transport:
-            found, missing = [], []
+            # Every folder of both sides: HotWax's scripts create none, so a missing one stops NetSuite's side.
+            check = folders_ensure(transport, feeds)
+            found = []
             for feed in feeds:
-                try:
-                    files = transport.list_files(feed.folder, feed.file_pattern)
-                except RemoteNotFound:
-                    missing.append(f"{feed.kind} ({feed.folder})")
+                if feed.folder in dict(check.failed):
                     continue
+                files = transport.list_files(feed.folder, feed.file_pattern)
                 found.append(f"{feed.kind}: {feed.folder} ({len(files)} waiting)")
     except TransportError as exc:
         return False, f"Connection {connection.name} failed. {exc}"
     where = "the local folder" if connection.transport == SftpConnection.Transport.LOCAL else connection.host
-    if missing:
+    created = f" Created the missing folders {', '.join(check.created)}." if check.created else ""
+    if check.failed:
+        cannot = "; ".join(f"{folder} ({reason})" for folder, reason in check.failed)
         return False, (
-            f"Connected to {where} as {connection.username}, but these feed folders do not exist: "
-            f"{'; '.join(missing)}. Create them on the server or correct the feeds' remote folders."
+            f"Connected to {where} as {connection.username}, but these folders do not exist and could not be "
+            f"created: {cannot}.{created} Create them on the server (or let {connection.username} create them), or "
+            "correct the feeds' remote folders."
         )
     if not feeds:
         return True, f"Connected to {where} as {connection.username}. No feed uses this connection yet."
-    return True, f"Connected to {where} as {connection.username}. Feed folders: {'; '.join(found)}."
+    return True, f"Connected to {where} as {connection.username}.{created} Feed folders: {'; '.join(found)}."
 
 
 def connection_scan_host_key(*, connection: SftpConnection) -> ScannedHostKey:

@@ -102,13 +102,17 @@ def make_customer(db, netsuite_system) -> Callable[..., Customer]:
 
 
 def sandbox_connection(system: ExternalSystem, sandbox, **fields):
-    """A NetSuite REST connection of ``system`` to the sandbox, its first complete pull done (pushes may run)."""
+    """A NetSuite REST connection of ``system`` to the sandbox, its first complete pull done (pushes may run);
+    ``mappings`` ({kind: {local value: internal ID}}) go to the system's reference mappings."""
     from django.utils import timezone
 
     from netsuite.models import NetSuiteConnection
+    from netsuite.services import reference_mappings_set
 
     system.historical_import_completed_at = timezone.now()
     system.save()
+    if "mappings" in fields:
+        reference_mappings_set(external_system=system, mappings=fields.pop("mappings"))
     values = {
         "account_id": sandbox.account_id,
         "base_url": sandbox.base_url,

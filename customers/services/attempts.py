@@ -308,8 +308,11 @@ class SyncRows:
                 updates.append((status, value, at, at, row[0]))
         self.inserter.insert(inserts)
         sql.execute_many(self.q_update, updates)
-        if bound:
-            failures_resolve(keys=[customer_key(self.system.pk, pk) for pk in bound], now=now)
+        # Only customers that had a sync row with the system can have a failure open with it (every attempt
+        # writes one): customers this import creates have none, and looking would cost a query per chunk.
+        known = [pk for pk in bound if pk in existing]
+        if known:
+            failures_resolve(keys=[customer_key(self.system.pk, pk) for pk in known], now=now)
 
 
 def customer_sync_get_or_create(*, customer: Customer, external_system: ExternalSystem) -> CustomerSync:

@@ -137,10 +137,12 @@ def failures_resolve(
     """Resolve the open failures of records (``record_key`` tuples) or of a query; return how many were open."""
     now = now or timezone.now()
     user = user if getattr(user, "is_authenticated", False) else None
+    keys = list(dict.fromkeys(keys))
+    if keys and not _any_open({k[0] for k in keys}):
+        return 0  # the usual case of a bulk success: nothing is open with these connectors at all
     resolved = 0
     with transaction.atomic():
         conditions = [query] if query is not None else []
-        keys = list(dict.fromkeys(keys))
         conditions += [_key_filter(keys[i : i + CHUNK]) for i in range(0, len(keys), CHUNK)]
         for condition in conditions:
             rows = list(_open(condition).only("pk", "external_system_id", "record_type", "error_code"))
@@ -149,9 +151,16 @@ def failures_resolve(
     return resolved
 
 
+def _any_open(system_ids: set[int]) -> bool:
+    """Whether any failure is open with these connectors (the group counts, read in one indexed query)."""
+    return SyncFailureGroup.objects.filter(external_system_id__in=system_ids, open_count__gt=0).exists()
+
+
 def failures_resolve_customers_sql(*, external_system_id: int, customers_sql: str, params: Sequence[Any]) -> int:
     """Resolve the open failures of the customers a subquery selects (one column of customer pks; set-based, for
     an export of a million)."""
+    if not _any_open({external_system_id}):
+        return 0
     query = Q(
         external_system_id=external_system_id,
         record_type__in=CUSTOMER_RECORD_TYPES,

@@ -32,6 +32,9 @@ class Problem:
 
 
 ADDRESS_REQUIRED_FIELDS = (("city", "city"), ("state", "state"), ("zip", "ZIP"))
+# NetSuite caps first and last names at 32 characters (SPEC section 2); its CSV import refuses longer ones, and the
+# file exchange would never hear of it (rejected rows are reported nowhere the portal can read).
+NETSUITE_NAME_LIMIT = 32
 
 
 def _name_problem(customer: Customer) -> Problem | None:
@@ -84,6 +87,16 @@ def _file_export_problems(customer: Customer, identification_types: Collection[s
             )
         ]
     problems = [p for p in (_name_problem(customer),) if p]
+    too_long = [label for label, value in (("first", customer.first_name), ("last", customer.last_name)) if
+                len(value.strip()) > NETSUITE_NAME_LIMIT]  # fmt: skip
+    if too_long:
+        problems.append(
+            Problem(
+                ErrorCode.NAME_TOO_LONG,
+                f"The {' and '.join(too_long)} name is longer than NetSuite's {NETSUITE_NAME_LIMIT} characters",
+                "first_name" if "first" in too_long else "last_name",
+            )
+        )
     if not customer.email.strip():
         problems.append(Problem(ErrorCode.MISSING_EMAIL, "Missing email", "email"))
     if SHOPIFY_CUST_ID not in identification_types:

@@ -4,7 +4,7 @@ One module per subdomain: ``push`` (upserts, parents first, bind and log), ``bat
 asynchronous batches), ``claims`` (which worker sends which customer), ``runs`` (the scheduled push: one at a
 time, joined by other workers), ``events`` (a saved change queues a push), ``pull`` (watermark and keyset pages),
 ``orders`` (is a customer in NetSuite yet), ``connection`` (Test connection, a connection's failure reported
-once); ``common`` and ``threads`` hold what they share.
+once), ``references`` (reference mappings of a system); ``common`` and ``threads`` hold what they share.
 """
 
 from .common import (
@@ -29,6 +29,7 @@ from .pull import (
     suiteql_timestamp,
 )
 from .push import PushReport, customers_push, customers_push_handler, rest_refusal
+from .references import mappings_for, reference_mappings_set
 from .runs import customers_push_scheduled
 from .threads import run_in_threads
 
@@ -58,7 +59,9 @@ __all__ = [
     "customers_push_changed",
     "customers_push_handler",
     "customers_push_scheduled",
+    "mappings_for",
     "pull_query",
+    "reference_mappings_set",
     "rest_refusal",
     "run_in_threads",
     "suiteql_timestamp",

@@ -65,7 +65,6 @@ from ..client import AuthError, NetSuiteClient, NetSuiteError, WriteResult
 from ..limiter import slots_for_run
 from ..mapping import (
     MappingError,
-    Mappings,
     customer_to_netsuite,
 )
 from ..models import NetSuiteConnection, RemoteCustomer
@@ -80,6 +79,7 @@ from .common import (
     client_for,
 )
 from .connection import connection_failed, connection_recovered
+from .references import mappings_for
 from .threads import run_in_threads
 
 logger = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class _Push:
         self.claims: Claims | None = claims
         self.since: datetime | None = since
         self.bulk = bulk
-        self.mappings = Mappings.from_json(connection.mappings)
+        self.mappings = mappings_for(external_system=connection.external_system_id)
         self.defaults = connection.defaults or {}
         self.report = PushReport()
         self.internal_ids: dict[int, str] = {}

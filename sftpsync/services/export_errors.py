@@ -1,65 +1,71 @@
-"""NetSuite's import errors (export/error/*.csv from HC_SC_ImportCustomer): the customers it rejected, and why.
+"""What NetSuite's side says about export files, and what it never says: errors, failed/ and IDs that never came.
 
-HC_SC_ImportCustomer writes ``fileName,errorMessage`` rows: ``Line N: ...`` for a rejected row of an export file,
-or a message without a line when it rejected the whole file. Each row leads back, through the ledger's outbound
-entry and the line kept with each exported customer, to the customer: it is marked in error with NetSuite's
-message and enters the Failed Record Queue, where RESYNC sends it again once it is fixed.
+HC_SC_ImportCustomer reports only whole files: when downloading, submitting or moving a file throws, it writes
+``export/error/<Date>-ErrorAddCustomer.csv`` (``fileName,errorMessage``, one unquoted line per file) and moves the
+file to ``export/failed/``. Both are read back here and the file's customers put in error. Rows the CSV import
+rejects are reported nowhere the portal can read (only on NetSuite's CSV Import Job Status page), so a customer
+whose ID has not come back within the export feed's wait is turned into a failure naming that page and the file.
 """
+
+# Table and column names in the SQL below come from the models' _meta, never from input; values are parameters.
 
 from __future__ import annotations
 
 import posixpath
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Max
+from django.utils import timezone
 
 from customers.errors import ErrorCode
-from customers.models import NETSUITE_CUSTOMER_ID, Customer, CustomerSync, PartyIdentification
-from customers.services import attempts_record, customer_attempt
-from integration_portal import bulk as sql
+from customers.models import NETSUITE_CUSTOMER_ID, CustomerSync, PartyIdentification
 
 from .. import formats
 from ..models import ExportedCustomer, Feed, FeedFile
-from ..transport import transport_for
+from ..transport import RemoteNotFound, transport_for
+from .export import ID_NOT_RETURNED
+from .failures import FailureGroup, customers_fail
+from .folders import EXPORT_ERROR, EXPORT_FAILED
 from .ledger import ImportSummary, RowProblem, RunContext, feed_import
 
-UNKNOWN_CODE = ErrorCode.UNKNOWN_EXPORT_ROW
 OPERATION = "netsuite csv import"
-ERROR_SUBFOLDER = "error"
+# NetSuite's message for a whole export file (an error file's line), and an export file found in failed/ alone.
+ERROR_CODE = ErrorCode.NETSUITE_IMPORT_ERROR
+FAILED_CODE = ErrorCode.NETSUITE_FILE_FAILED
+# An error file naming a file the portal never wrote.
+UNKNOWN_CODE = ErrorCode.UNKNOWN_EXPORT_FILE
 ERROR_PATTERN = "*.csv"
-# Old SQLite builds allow 999 parameters per statement.
-CHUNK = sql.IN_CHUNK
-_LINE = re.compile(r"\s*line\s+(\d+)\s*[:.,-]?\s*", re.IGNORECASE)
+# Where NetSuite shows each import job, with a response file of the rows it rejected.
+STATUS_PAGE = "Setup > Import/Export > View CSV Import Status"
 
 
-@dataclass(frozen=True)
-class Rejection:
-    """One customer NetSuite rejected: from which export file and line, and NetSuite's words."""
-
-    customer_pk: int
-    export: FeedFile
-    line: int | None
-    detail: str
-
-
-def _split(message: str) -> tuple[int | None, str]:
-    """Split NetSuite's message into its line number (None: the whole file) and the rest."""
-    match = _LINE.match(message)
-    if match is None:
-        return None, message.strip()
-    return int(match.group(1)), message[match.end() :].strip() or message.strip()
-
-
-def _chunks(values: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _waiting_customers(export: FeedFile, system_id: int, ns_type: str) -> list[int]:
+    """The export's customers still without their NetSuite ID and not sent again in a newer file since."""
+    pks = list(ExportedCustomer.objects.filter(feed_file=export).values_list("customer_id", flat=True))
+    if not pks:
+        return []
+    done = set(
+        CustomerSync.objects.filter(external_system_id=system_id, customer_id__in=pks)
+        .exclude(external_id="")
+        .values_list("customer_id", flat=True)
+    )
+    done |= set(
+        PartyIdentification.objects.filter(customer_id__in=pks, type=ns_type).values_list("customer_id", flat=True)
+    )
+    newer = set(
+        ExportedCustomer.objects.filter(customer_id__in=pks, feed_file__feed=export.feed)
+        .values("customer_id")
+        .annotate(last=Max("feed_file_id"))
+        .filter(last__gt=export.pk)
+        .values_list("customer_id", flat=True)
+    )
+    return [pk for pk in pks if pk not in done and pk not in newer]
 
 
 class ExportErrorProcessor:
-    """Mark the customers NetSuite rejected in error, with its message, once."""
+    """Put the customers of each export file NetSuite reports in an error file in error, with its message."""
 
     layout = formats.EXPORT_ERROR
     operation = OPERATION
@@ -68,26 +74,18 @@ class ExportErrorProcessor:
         self.ctx = ctx
         self.feed = ctx.feed
         self.system = ctx.feed.external_system
-        self.sys_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
-        self.entry = entry
+        self.ns_type = self.system.identification_type or NETSUITE_CUSTOMER_ID
 
     def write_batch(self, rows: list[formats.Row]) -> list[RowProblem]:
-        """Resolve each error row to its customers and mark them; rows that lead nowhere are problems."""
-        if not rows:
-            return []
-        names = {r.values["file_name"].strip() for r in rows}
+        """Resolve each line to an export file of the portal and mark its customers; others are problems."""
+        names = {r.values["file_name"] for r in rows}
         exports = {
             f.file_name: f
-            for f in FeedFile.objects.filter(
-                feed=self.feed, direction=FeedFile.Direction.OUTBOUND, file_name__in=names
-            ).order_by("pk")
+            for f in FeedFile.objects.filter(feed=self.feed, direction=FeedFile.Direction.OUTBOUND, file_name__in=names)
         }
-        by_pk = {f.pk: f for f in exports.values()}
-        problems: list[RowProblem] = []
-        by_line: dict[tuple[int, int], tuple[formats.Row, str]] = {}
-        whole: list[tuple[formats.Row, FeedFile, str]] = []
+        problems, groups = [], []
         for row in rows:
-            name, message = row.values["file_name"].strip(), row.values["message"].strip()
+            name, message = row.values["file_name"], row.values["message"]
             export = exports.get(name)
             if export is None:
                 problems.append(
@@ -99,101 +97,118 @@ class ExportErrorProcessor:
                     )
                 )
                 continue
-            line, detail = _split(message)
-            if line is None:
-                whole.append((row, export, detail))
-            else:
-                by_line[(export.pk, line)] = (row, detail)
-
-        rejections: list[Rejection] = []
-        found: set[tuple[int, int]] = set()
-        per_file: dict[int, list[int]] = {}
-        for export_pk, line in by_line:
-            per_file.setdefault(export_pk, []).append(line)
-        for export_pk, lines in per_file.items():
-            for part in _chunks(lines):
-                for customer_pk, line in ExportedCustomer.objects.filter(
-                    feed_file_id=export_pk, line__in=part
-                ).values_list("customer_id", "line"):
-                    found.add((export_pk, line))
-                    rejections.append(Rejection(customer_pk, by_pk[export_pk], line, by_line[(export_pk, line)][1]))
-        for (export_pk, line), (row, detail) in by_line.items():
-            if (export_pk, line) not in found:
-                name = by_pk[export_pk].file_name
-                problems.append(
-                    RowProblem(
-                        row.line,
-                        f"NetSuite rejected line {line} of {name}, but the portal has no customer on that line of "
-                        f"the file, so none was marked: {detail}",
-                        UNKNOWN_CODE,
-                    )
-                )
-        named = {(r.export.pk, r.customer_pk) for r in rejections}
-        for _row, export, detail in whole:
-            # A customer whose own line NetSuite named keeps that more telling message.
-            for customer_pk in ExportedCustomer.objects.filter(feed_file=export).values_list("customer_id", flat=True):
-                if (export.pk, customer_pk) not in named:
-                    rejections.append(Rejection(customer_pk, export, None, detail))
-        for part in _chunks(rejections):
-            self._mark(part)
-        return problems
-
-    def _mark(self, rejections: list[Rejection]) -> None:
-        pks = {r.customer_pk for r in rejections}
-        customers = {c.pk: c for c in Customer.objects.filter(pk__in=pks).only("pk", "customer_id", "party_type")}
-        syncs = {
-            customer_pk: (status, external_id)
-            for customer_pk, status, external_id in CustomerSync.objects.filter(
-                external_system=self.system, customer_id__in=pks
-            ).values_list("customer_id", "status", "external_id")
-        }
-        has_id = set(
-            PartyIdentification.objects.filter(customer_id__in=pks, type=self.sys_type).values_list(
-                "customer_id", flat=True
+            text = (
+                f"NetSuite's HC_SC_ImportCustomer could not take the export file {name}: {message or '(no message)'}. "
+                f"The file is in {posixpath.join(self.feed.folder, EXPORT_FAILED)}; none of its customers was "
+                "imported unless NetSuite's CSV import had already been submitted."
             )
+            groups.append(
+                FailureGroup(ERROR_CODE, text, tuple(_waiting_customers(export, self.system.pk, self.ns_type)), name)
+            )
+            FeedFile.objects.filter(pk=export.pk).update(status=FeedFile.Status.FAILED, reason=text)
+        customers_fail(
+            system=self.system, groups=groups, operation=OPERATION, trigger=self.ctx.trigger, user=self.ctx.user
         )
-        latest = dict(
-            ExportedCustomer.objects.filter(customer_id__in=pks, feed_file__feed=self.feed)
-            .values("customer_id")
-            .annotate(last=Max("feed_file_id"))
-            .values_list("customer_id", "last")
-        )
-        attempts = []
-        for r in rejections:
-            customer, sync = customers.get(r.customer_pk), syncs.get(r.customer_pk)
-            if customer is None or sync is None:
-                continue
-            status, external_id = sync
-            if status == CustomerSync.Status.SYNCED or external_id or r.customer_pk in has_id:
-                continue  # NetSuite's ID arrived meanwhile: nothing left to fix
-            if latest.get(r.customer_pk, r.export.pk) > r.export.pk:
-                continue  # sent again in a newer file since: that file's outcome counts
-            attempts.append(
-                customer_attempt(
-                    customer, self.system, ok=False, trigger=self.ctx.trigger, operation=OPERATION,
-                    code=ErrorCode.NETSUITE_IMPORT_ERROR, message=_message(customer.customer_id, self.system.name, r),
-                    user=self.ctx.user, file_name=r.export.file_name, line_number=r.line,
-                )
-            )  # fmt: skip
-        attempts_record(attempts)
+        return problems
 
     def file_done(self, entry: FeedFile) -> None:
         """Nothing more to record: each batch is complete in itself."""
 
 
-def _message(customer_id: str, system: str, r: Rejection) -> str:
-    where = f"line {r.line} of {r.export.file_name}" if r.line else f"the whole file {r.export.file_name}"
-    return f"{system} did not import customer {customer_id} ({where}): {r.detail}"
-
-
 def export_errors_import(*, ctx: RunContext) -> ImportSummary:
-    """Take in the new files of the export feed's error/ folder: the customers NetSuite could not import."""
+    """Take in the new files of the export feed's error/ folder: the export files NetSuite could not take."""
     feed = ctx.feed
     if feed.kind != Feed.Kind.EXPORT:
         raise ValueError(f"Feed {feed.pk} is not a customer export feed")
-    folder = posixpath.join(feed.folder, ERROR_SUBFOLDER)
+    ctx.folder, ctx.file_pattern = posixpath.join(feed.folder, EXPORT_ERROR), ERROR_PATTERN
+    try:
+        return feed_import(ctx=ctx, processor_factory=lambda entry: ExportErrorProcessor(ctx=ctx, entry=entry))
+    except RemoteNotFound:
+        return ImportSummary(notes=[f"No error folder {ctx.folder} yet."])
+
+
+@dataclass
+class FollowUp:
+    """What reading NetSuite's side of the exports came to."""
+
+    failed_files: list[str] = field(default_factory=list)
+    overdue: int = 0
+
+    def describe(self) -> str:
+        parts = []
+        if self.failed_files:
+            parts.append(f"{len(self.failed_files)} export file(s) in failed/: {', '.join(self.failed_files)}.")
+        if self.overdue:
+            parts.append(f"{self.overdue} customers whose NetSuite ID did not come back in time are now failures.")
+        return " ".join(parts)
+
+
+def export_follow_up(*, feed: Feed, trigger: str, user: Any = None) -> FollowUp:
+    """Read export/failed/ and fail the customers whose NetSuite ID is overdue (after the IDs that came back)."""
+    result = FollowUp()
+    system = feed.external_system
+    ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
+    failed_folder = posixpath.join(feed.folder, EXPORT_FAILED)
     with transport_for(feed.connection) as transport:
-        if not transport.exists(folder):
-            return ImportSummary(notes=[f"No error folder {folder} yet."])
-    ctx.folder, ctx.file_pattern = folder, ERROR_PATTERN
-    return feed_import(ctx=ctx, processor_factory=lambda entry: ExportErrorProcessor(ctx=ctx, entry=entry))
+        try:
+            names = {f.name: f.path for f in transport.list_files(failed_folder)}
+        except RemoteNotFound:
+            names = {}
+    groups = []
+    for export in FeedFile.objects.filter(
+        feed=feed, direction=FeedFile.Direction.OUTBOUND, status=FeedFile.Status.DONE, file_name__in=list(names)
+    ).order_by("pk"):
+        text = (
+            f"NetSuite's HC_SC_ImportCustomer moved the export file {export.file_name} to {failed_folder} without "
+            f"importing it (its error file names the cause). Check {STATUS_PAGE} in NetSuite for a job 'Add "
+            f"Customer-{export.file_name}'; the customers it did not import are sent again on RESYNC."
+        )
+        FeedFile.objects.filter(pk=export.pk).update(
+            status=FeedFile.Status.FAILED, reason=text, remote_path=names[export.file_name]
+        )
+        groups.append(
+            FailureGroup(FAILED_CODE, text, tuple(_waiting_customers(export, system.pk, ns_type)), export.file_name)
+        )
+        result.failed_files.append(export.file_name)
+    customers_fail(system=system, groups=groups, operation=OPERATION, trigger=trigger, user=user)
+    result.overdue = _fail_overdue(feed, trigger, user)
+    return result
+
+
+def _fail_overdue(feed: Feed, trigger: str, user: Any) -> int:
+    """Turn customers exported longer ago than the feed's wait, still without their ID, into failures per file."""
+    system = feed.external_system
+    cutoff = timezone.now() - timedelta(minutes=feed.id_wait_minutes)
+    waiting = CustomerSync.objects.filter(
+        external_system=system, status=CustomerSync.Status.EXPORTED, external_id="", last_attempt_at__lt=cutoff
+    ).values_list("customer_id", flat=True)
+    by_file: dict[tuple[int, str], list[int]] = {}
+    last = 0
+    while part := list(waiting.filter(customer_id__gt=last).order_by("customer_id")[:5000]):
+        latest = dict(
+            ExportedCustomer.objects.filter(customer_id__in=part, feed_file__feed=feed)
+            .values("customer_id")
+            .annotate(last=Max("feed_file_id"))
+            .values_list("customer_id", "last")
+        )
+        files = dict(FeedFile.objects.filter(pk__in=set(latest.values())).values_list("pk", "file_name"))
+        for pk in part:
+            export_pk = latest.get(pk, 0)
+            by_file.setdefault((export_pk, files.get(export_pk, "")), []).append(pk)
+        last = part[-1]
+    hours = f"{feed.id_wait_minutes / 60:g} hours" if feed.id_wait_minutes >= 60 else f"{feed.id_wait_minutes} minutes"
+    groups = []
+    for (_export_pk, name), pks in sorted(by_file.items()):
+        where = f"the export file {name}" if name else "its export file"
+        groups.append(
+            FailureGroup(
+                ID_NOT_RETURNED,
+                f"NetSuite has not returned the internal ID {hours} after the customer was exported in {where}. "
+                "NetSuite's CSV import rejects rows without telling the portal: open "
+                f"{STATUS_PAGE} in NetSuite, find the job 'Add Customer-{name or '<file>'}' and read its response file "
+                "for this customer's row; fix the cause (here or in NetSuite), then RESYNC.",
+                tuple(pks),
+                name,
+            )
+        )
+    return customers_fail(system=system, groups=groups, operation=OPERATION, trigger=trigger, user=user)

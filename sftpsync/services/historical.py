@@ -19,7 +19,7 @@ from customers.models import (
     PartyIdentification,
     external_id_validator,
 )
-from customers.services import SyncReadiness, SyncRows, customer_readiness
+from customers.services import SyncReadiness, SyncRows, connector_problems, customer_readiness
 from integration_portal import bulk as sql
 from jobs.services import JobRefused
 
@@ -46,13 +46,15 @@ class ExportValidity:
         self._new_syncs = [CustomerSync(external_system=system, enabled=True)]
 
     def of_new(self, fields: dict[str, str], party_type: str) -> SyncReadiness:
-        """The new customer's validity, which is also its one sync row's readiness."""
+        """The new customer's validity, which is also its one sync row's readiness: with one connector selected,
+        customer_readiness comes to that connector's problems, computed here once rather than twice."""
         customer = Customer.__new__(Customer)
         customer.__dict__ = {**self._blank, **fields, "party_type": party_type}
-        readiness = customer_readiness(
-            customer=customer, addresses=[], syncs=self._new_syncs, identification_types=self.types
+        return SyncReadiness.of(
+            connector_problems(
+                customer=customer, external_system=self.system, addresses=[], identification_types=self.types
+            )
         )
-        return readiness.syncs[self.system.pk]
 
     def of_existing(
         self, names: dict[Any, dict[str, str]], new_sync: set[Any]
@@ -102,7 +104,9 @@ class HistoricalProcessor:
         self.idents = ident_inserter()
         self.syncs = SyncRows(self.system)
         c, i = sql.table(Customer), sql.table(PartyIdentification)
-        self.q_owner_idents = f"SELECT customer_id, type, value FROM {i} WHERE type IN (%s, %s) AND value IN ({{into}})"
+        # One type per query: `type IN (a, b) AND value IN (...)` probed the (type, value) index for every value
+        # under both types, twice the index reads a million-row file needs.
+        self.q_owner_idents = f"SELECT customer_id, type, value FROM {i} WHERE type = %s AND value IN ({{into}})"
         self.q_by_customer_id = f"SELECT id, customer_id FROM {c} WHERE customer_id IN ({{into}})"
         self.q_idents_of = (
             f"SELECT customer_id, type, value FROM {i} WHERE type IN (%s, %s) AND customer_id IN ({{into}})"
@@ -126,9 +130,10 @@ class HistoricalProcessor:
         ns_owner: dict[str, Any] = {}
         shop_owner: dict[str, Any] = {}
         existing_idents: set[tuple[str, str]] = set()
-        for pk, type_, value in sql.select_in(self.q_owner_idents, ns_ids | shop_ids, [ns_type, shop_type]):
-            existing_idents.add((type_, value))
-            (ns_owner if type_ == ns_type else shop_owner)[value] = pk
+        for type_, values, owner in ((ns_type, ns_ids, ns_owner), (shop_type, shop_ids, shop_owner)):
+            for pk, _type, value in sql.select_in(self.q_owner_idents, values, [type_]):
+                existing_idents.add((type_, value))
+                owner[value] = pk
         for value, pk in self.syncs.owners(ns_ids).items():
             ns_owner.setdefault(value, pk)
         id_owner: dict[str, Any] = {cid: pk for pk, cid in sql.select_in(self.q_by_customer_id, wanted_ids)}

@@ -31,9 +31,10 @@ from customers.services import Attempt, attempt_record, attempts_record
 from jobs.locks import job_lock_or_refuse
 from jobs.services import JobProgress
 
-from ..formats import CsvLayout, CsvReader, FileFormatError, Row, RowFailure
+from ..formats import FileFormatError, Row, RowFailure
 from ..models import Feed, FeedFile
 from ..transport import RemoteFile, Transport, TransportError, transport_for
+from .folders import folders_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +51,19 @@ class RowProblem:
     customer_pk: int | None = None
 
 
+class FileLayout(Protocol):
+    """How a feed's file is read: ``open`` a binary stream, iterate Row and RowFailure items."""
+
+    name: str
+
+    def open(self, stream: IO[bytes], mapping: Any = None) -> Any:
+        """Start reading (FileFormatError when the file cannot be read at all)."""
+
+
 class BatchProcessor(Protocol):
     """What a feed does with its rows; the ledger does the rest."""
 
-    layout: CsvLayout
+    layout: FileLayout
     operation: str
 
     def write_batch(self, rows: list[Row]) -> list[RowProblem]:
@@ -201,6 +211,9 @@ def feed_import(
             _take_in(ctx, remote, spool, processor_factory, None, summary)
             return summary
         with transport_for(feed.connection) as transport:
+            # The other side makes no folder: the feed's own, archive/ and failed/ are made here when missing.
+            for folder, reason in folders_ensure(transport, [feed]).failed:
+                summary.notes.append(f"The folder {folder} could not be created: {reason}")
             folder, pattern = ctx.remote_folder, ctx.file_pattern or feed.file_pattern
             files = transport.list_files(folder, pattern)
             if not files:
@@ -208,6 +221,11 @@ def feed_import(
             for remote in files:
                 try:
                     with spool_remote(transport, remote.path) as spool:
+                        now = transport.stat(remote.path)
+                        if (now.size, now.mtime) != (spool.size, remote.mtime):
+                            # N/sftp uploads in place: a file that changed while it was read is still being written.
+                            summary.notes.append(f"{remote.name} is still being written; the next run reads it.")
+                            continue
                         _take_in(ctx, remote, spool, processor_factory, transport, summary)
                 except TransportError as exc:
                     # One unreachable file must not stop the others; the next run tries it again.
@@ -296,9 +314,10 @@ def _inbound_entry(ctx: RunContext, remote: RemoteFile, spool: Spool, **fields: 
 
 def _read_rows(ctx: RunContext, entry: FeedFile, spool: Spool, processor: BatchProcessor) -> None:
     batch_size = max(ctx.feed.batch_size, 1)
+    reader = None
     with open(spool.path, "rb") as stream:
         try:
-            reader = CsvReader(stream, processor.layout)
+            reader = processor.layout.open(stream, ctx.feed.column_mapping or {})
             batch: list[Row | RowFailure] = []
             checkpoint = entry.checkpoint_line
             for item in reader:
@@ -311,17 +330,28 @@ def _read_rows(ctx: RunContext, entry: FeedFile, spool: Spool, processor: BatchP
             if batch:
                 _commit_batch(ctx, entry, processor, batch)
         except FileFormatError as exc:
-            _finish(ctx, entry, processor, failed_reason=str(exc))
+            _finish(ctx, entry, processor, failed_reason=f"{exc} {_imported_so_far(entry)}")
             return
         except (csv.Error, UnicodeError, ValueError) as exc:
-            line = getattr(getattr(reader, "_reader", None), "line_num", 0) if "reader" in locals() else 0
+            line = reader.line if reader is not None else 0
             reason = (
-                f"The file could not be read past line {line}: {exc}. Rows before it were imported; "
-                "fix the file and send it again."
+                f"The file could not be read past line {line}: {exc}. {_imported_so_far(entry)} Fix the file and "
+                "send it again."
             )
             _finish(ctx, entry, processor, failed_reason=reason)
             return
     _finish(ctx, entry, processor, header_only=reader.rows_read == 0 and entry.rows_total == 0)
+
+
+def _imported_so_far(entry: FeedFile) -> str:
+    """Say how much of a file that failed halfway is in the database: exactly, from the ledger's counts."""
+    entry.refresh_from_db(fields=["rows_total", "rows_ok", "rows_failed"])
+    if not entry.rows_total:
+        return "No row of it was imported."
+    return (
+        f"The {entry.rows_total} rows before it were taken in ({entry.rows_ok} imported, {entry.rows_failed} "
+        "reported in the failed record queue)."
+    )
 
 
 def _commit_batch(ctx: RunContext, entry: FeedFile, processor: BatchProcessor, batch: list[Row | RowFailure]) -> None:

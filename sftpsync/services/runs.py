@@ -12,7 +12,7 @@ from jobs.services import JobRefused, job_run
 
 from ..models import Feed
 from .export import customers_export, invalid_customers_log
-from .export_errors import export_errors_import
+from .export_errors import export_errors_import, export_follow_up
 from .historical import historical_import
 from .ledger import RunContext
 from .party_ident import party_ident_import
@@ -113,7 +113,9 @@ def _export_errors(feed: Feed, trigger: str, user: Any, progress: Any) -> str:
         summary = export_errors_import(ctx=ctx)
     except JobRefused as exc:
         return f" NetSuite's import errors were not read: {exc}"
-    return f" NetSuite import errors: {summary.describe()}" if summary.files else ""
+    text = f" NetSuite import errors: {summary.describe()}" if summary.files else ""
+    follow_up = export_follow_up(feed=export, trigger=trigger, user=user).describe()
+    return f"{text} {follow_up}".rstrip() if follow_up else text
 
 
 def run_export(
@@ -135,15 +137,11 @@ def run_export(
                     raise JobRefused(
                         f"The export feed for {feed.external_system.name} is disabled; enable it in Feeds."
                     )
-                entry = customers_export(
+                result = customers_export(
                     feed=feed, trigger=trigger, user=user, progress=progress, job_run_id=progress.run.pk
                 )
                 skipped = invalid_customers_log(feed=feed, trigger=trigger, user=user)
-                text = (
-                    f"Wrote {entry.rows_total} customers to {entry.file_name}."
-                    if entry
-                    else "No customer is waiting to be exported."
-                )
+                text = result.describe()
                 if skipped:
                     text += f" {skipped} customers with new problems were skipped (see the failed record queue)."
                 progress.note(text)

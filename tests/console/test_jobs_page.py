@@ -58,6 +58,7 @@ def test_run_now_shows_the_run_queued_at_once_named_by_its_title(operator_client
 def test_run_now_of_a_real_job_records_who_asked_when_the_cluster_runs_it(
     operator_client, operator, make_customer, netsuite_system, task_queue, tmp_path
 ):
+    from netsuite.services import reference_mappings_set
     from sftpsync.models import Feed, SftpConnection
 
     netsuite_system.transport = ExternalSystem.Transport.FILE
@@ -69,6 +70,8 @@ def test_run_now_of_a_real_job_records_who_asked_when_the_cluster_runs_it(
     Feed.objects.create(
         kind=Feed.Kind.EXPORT, external_system=netsuite_system, connection=connection, remote_folder="/export"
     )
+    # NetSuite's import takes the subsidiary by internal ID: the connector maps the customer's to one.
+    reference_mappings_set(external_system=netsuite_system, mappings={"subsidiaries": {"Parent Company": "1"}})
     customer = make_customer()
     customer_refresh_validation(customer=customer)
     spec = JOBS["export_customers"]

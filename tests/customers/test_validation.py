@@ -178,3 +178,13 @@ def test_readiness_is_stored_per_connector_and_named_when_there_are_several(
     services.customer_refresh_validation(customer=Customer.objects.get(pk=customer.pk))
     assert set(CustomerSync.objects.values_list("is_ready", "problems")) == {(True, "")}
     assert Customer.objects.get(pk=customer.pk).is_valid is True
+
+
+@pytest.mark.django_db
+def test_the_file_connector_refuses_names_netsuite_would_cut(make_customer, file_system):
+    customer = with_shopify_id(make_customer(first_name="A" * 33))
+    problems = services.customer_validate_for_export(customer=customer, external_system=file_system)
+    assert [p.code for p in problems][1:] == [ErrorCode.NAME_TOO_LONG]
+    assert "first name is longer than NetSuite's 32 characters" in problems[1].message
+    customer.first_name = "A" * 32
+    assert codes(customer, external_system=file_system)[1:] == []

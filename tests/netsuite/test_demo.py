@@ -12,8 +12,9 @@ from django.utils import timezone
 from customers import demo
 from customers.models import Customer, CustomerSync, ExternalSystem
 from netsuite import services
-from netsuite.mapping import Mappings, customer_to_netsuite
+from netsuite.mapping import customer_to_netsuite
 from netsuite.models import NetSuiteConnection
+from netsuite.services import mappings_for
 from netsuite_sandbox import DEMO_CREDENTIALS
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_demo_setup_creates_one_connection_to_the_sandbox_however_often_it_runs(
 def test_demo_customers_map_to_the_sandbox_reference_values(demo_system):
     apps.get_app_config("netsuite").demo_setup(stdout=io.StringIO())
     connection = NetSuiteConnection.objects.get()
-    mappings = Mappings.from_json(connection.mappings)
+    mappings = mappings_for(external_system=connection.external_system)
     rng = random.Random(1)
     for n in range(200):
         customer = demo._customer(rng, n, is_company=n % 3 == 0)

@@ -20,6 +20,7 @@ from customers.demo import seed_customers
 from customers.models import Customer, CustomerSync, SyncFailure, SyncLog
 from netsuite.apps import DEMO_DEFAULTS, DEMO_MAPPINGS
 from netsuite.models import BatchJob, NetSuiteConnection, PushClaim
+from netsuite.services import reference_mappings_set
 from netsuite_sandbox import NetSuiteSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,11 +55,13 @@ from customers.demo import seed_customers
 from customers.models import ExternalSystem
 from netsuite.apps import DEMO_DEFAULTS, DEMO_MAPPINGS
 from netsuite.models import NetSuiteConnection
+from netsuite.services import reference_mappings_set
 system = ExternalSystem.objects.create(code="netsuite", name="NetSuite", historical_import_completed_at=timezone.now())
+reference_mappings_set(external_system=system, mappings=DEMO_MAPPINGS)
 NetSuiteConnection.objects.create(
     external_system=system, account_id={account!r}, base_url={base!r}, consumer_key={ck!r}, consumer_secret={cs!r},
     token_id={ti!r}, token_secret={ts!r}, concurrency_share=5, request_timeout=2, batch_threshold=100,
-    mappings=DEMO_MAPPINGS, defaults=DEMO_DEFAULTS, push_on_change=False,
+    defaults=DEMO_DEFAULTS, push_on_change=False,
 )
 seed_customers(total={total}, systems=[system])
 """
@@ -151,7 +154,8 @@ def test_three_push_processes_send_each_customer_once_and_log_each_problem_once(
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
     if redis and not settings.REDIS_URL:
         pytest.skip("needs Redis (REDIS_URL=redis://...)")
-    connection.mappings, connection.defaults = DEMO_MAPPINGS, DEMO_DEFAULTS
+    reference_mappings_set(external_system=connection.external_system, mappings=DEMO_MAPPINGS)
+    connection.defaults = DEMO_DEFAULTS
     connection.batch_threshold = 100 if bulk else 0
     connection.save()
     seed_customers(total=900, systems=[connection.external_system])

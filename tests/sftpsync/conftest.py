@@ -288,8 +288,29 @@ def _server_info(
     )
 
 
+class HostileSftp(_StubSftp):
+    """A server that lists names no feed may take: absolute, nested, dot-dot, with NUL or control characters."""
+
+    HOSTILE_NAMES = ("/etc/evil.csv", "sub/evil.csv", "..", "nul\x00.csv", "bell\x07.csv", "../up.csv")
+
+    def list_folder(self, path):
+        found = super().list_folder(path)
+        if isinstance(found, int):
+            return found
+        template = next((a for a in found if a.filename.endswith(".csv")), None)
+        if template is None:
+            return found
+        hostile = []
+        for name in self.HOSTILE_NAMES:
+            attr = SFTPAttributes.from_stat(os.lstat(os.path.join(self._local(path), template.filename)), name)
+            hostile.append(attr)
+        return found + hostile
+
+
 @contextlib.contextmanager
-def _paramiko_server(workdir: Path, keys: dict[str, tuple[str, str]]) -> Iterator[SftpServerInfo]:
+def _paramiko_server(
+    workdir: Path, keys: dict[str, tuple[str, str]], interface: type[SFTPServerInterface] = _StubSftp
+) -> Iterator[SftpServerInfo]:
     root = workdir / "root"
     home = root / "home" / SFTP_USER
     home.mkdir(parents=True)
@@ -314,7 +335,7 @@ def _paramiko_server(workdir: Path, keys: dict[str, tuple[str, str]]) -> Iterato
                 return
             t = paramiko.Transport(conn)
             t.add_server_key(host_key)
-            t.set_subsystem_handler("sftp", SFTPServer, _StubSftp, root=str(root))
+            t.set_subsystem_handler("sftp", SFTPServer, interface, root=str(root))
             with contextlib.suppress(Exception):
                 t.start_server(server=_StubServer(SFTP_USER, authorized))
                 transports.append(t)
@@ -345,6 +366,18 @@ def sftp_server() -> Iterator[SftpServerInfo]:
             yield info
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def hostile_sftp_server(tmp_path: Path) -> Iterator[SftpServerInfo]:
+    """A paramiko SFTP server whose listings add hostile names beside the real files of a folder."""
+    keys = {
+        "ed25519": _keygen(tmp_path / "client_ed25519", "ed25519"),
+        "rsa": _keygen(tmp_path / "client_rsa", "rsa", "correct horse", "3072"),
+        "ecdsa": _keygen(tmp_path / "client_ecdsa", "ecdsa", "", "256"),
+    }
+    with _paramiko_server(tmp_path, keys, HostileSftp) as info:
+        yield info
 
 
 @pytest.fixture

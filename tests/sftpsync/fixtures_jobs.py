@@ -9,10 +9,16 @@ from pathlib import Path
 import pytest
 
 from customers.models import ExternalSystem
+from netsuite.services import reference_mappings_set
 from sftpsync.models import Feed, SftpConnection
 from sftpsync.transport import LocalFolderTransport, Transport, transport_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The sandbox account's internal IDs (netsuite_sandbox.store), as an operator maps them.
+REFERENCES = {
+    "subsidiaries": {"Parent Company": "1", "Honeycomb Mfg.": "2", "Honeycomb Holdings UK": "3"},
+    "lead_sources": {"Shopify": "7"},
+}
 
 
 class Feeds:
@@ -28,9 +34,11 @@ class Feeds:
                 connection=connection,
                 remote_folder=Feed.DEFAULT_FOLDERS[kind],
                 default_subsidiary="Parent Company",
+                default_account_source="Shopify",
             )
             for kind in Feed.Kind
         }
+        reference_mappings_set(external_system=system, mappings=REFERENCES)
         with self.transport() as t:
             for feed in self.feeds.values():
                 t.makedirs(feed.folder)
@@ -97,6 +105,7 @@ def copy_fixture(name: str, to: Path) -> Path:
 # Test modules import the fixtures by these names; pytest knows them by the names given above.
 __all__ = [
     "FIXTURES",
+    "REFERENCES",
     "Feeds",
     "LocalFolderTransport",
     "copy_fixture",

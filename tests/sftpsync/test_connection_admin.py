@@ -68,13 +68,35 @@ def test_test_button_reports_success_and_feed_folders(
     assert sftp_connection.last_test_message == message
 
 
-def test_test_button_names_a_missing_feed_folder(
-    admin_client: Client, sftp_connection: SftpConnection, netsuite_system: ExternalSystem
+def test_test_button_creates_every_folder_of_both_sides(
+    admin_client: Client, sftp_connection: SftpConnection, sftp_home: Path, netsuite_system: ExternalSystem
 ) -> None:
-    _feed(sftp_connection, netsuite_system, Feed.Kind.HISTORICAL)
+    for kind in Feed.Kind:
+        _feed(sftp_connection, netsuite_system, kind)
     response = admin_client.post(reverse("admin:sftpsync_sftpconnection_test", args=[sftp_connection.pk]), follow=True)
     [message] = _messages(response)
-    assert "these feed folders do not exist" in message
+    assert "Created the missing folders" in message
+    # HotWax's scripts create none: the archive/, error/ and failed/ their moves and uploads need are made here.
+    for folder in (
+        "netsuite/customer/export/archive",
+        "netsuite/customer/export/error",
+        "netsuite/customer/export/failed",
+        "netsuite/customer/export/staging",
+        "netsuite/customer/import/archive",
+        "netsuite/historicalshopifycustomer/csv/failed",
+    ):
+        assert (sftp_home / folder).is_dir(), folder
+    assert SftpConnection.objects.get(pk=sftp_connection.pk).last_test_ok is True
+
+
+def test_test_button_names_a_folder_it_cannot_create(
+    admin_client: Client, sftp_connection: SftpConnection, sftp_home: Path, netsuite_system: ExternalSystem
+) -> None:
+    _feed(sftp_connection, netsuite_system, Feed.Kind.HISTORICAL)
+    (sftp_home / "netsuite").write_text("a file where the folder should be")
+    response = admin_client.post(reverse("admin:sftpsync_sftpconnection_test", args=[sftp_connection.pk]), follow=True)
+    [message] = _messages(response)
+    assert "could not be created" in message
     assert "netsuite/historicalshopifycustomer/csv" in message
     assert SftpConnection.objects.get(pk=sftp_connection.pk).last_test_ok is False
 

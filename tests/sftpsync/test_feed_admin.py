@@ -81,3 +81,34 @@ def test_operator_runs_feeds_in_bulk_and_viewer_is_refused(local_feeds: Feeds, t
     assert viewer.post(reverse("admin:sftpsync_feed_run", args=[local_feeds.export.pk])).status_code == 403
     viewer.post(changelist, action)
     assert task_queue.drain() == []
+
+
+def test_an_operator_edits_a_feeds_column_mapping_and_a_wrong_field_is_refused(
+    admin_client_logged_in: Client, local_feeds: Feeds
+) -> None:
+    feed = local_feeds.historical
+    url = reverse("admin:sftpsync_feed_change", args=[feed.pk])
+    form = {
+        "kind": feed.kind,
+        "external_system": feed.external_system_id,
+        "connection": feed.connection_id,
+        "enabled": "on",
+        "remote_folder": feed.remote_folder,
+        "file_pattern": feed.file_pattern,
+        "archive_folder": feed.archive_folder,
+        "failed_folder": feed.failed_folder,
+        "rows_per_file": 20000,
+        "id_wait_minutes": 120,
+        "default_status": feed.default_status,
+        "default_subsidiary": feed.default_subsidiary,
+        "default_taxable": feed.default_taxable,
+        "default_order_priority": feed.default_order_priority,
+        "default_account_source": feed.default_account_source,
+        "batch_size": feed.batch_size,
+    }
+    page = admin_client_logged_in.post(url, {**form, "column_mapping": '{"Customer Number": "no_such_field"}'})
+    assert page.status_code == 200 and "Unknown field(s) no_such_field" in page.content.decode()
+    saved = admin_client_logged_in.post(url, {**form, "column_mapping": '{"Customer Number": "internal_id"}'})
+    assert saved.status_code == 302
+    feed.refresh_from_db()
+    assert feed.column_mapping == {"Customer Number": "internal_id"}

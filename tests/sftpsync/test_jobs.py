@@ -142,10 +142,10 @@ def test_missing_required_column_fails_the_file_into_failed_folder(local_feeds: 
     local_feeds.put(local_feeds.historical, "bad.csv", fixture="historical-missing-required-column.csv")
     historical(local_feeds)
     entry = FeedFile.objects.get()
-    assert entry.status == "failed" and "shopify_id" in entry.reason
+    assert entry.status == "failed" and "Shopify customer ID" in entry.reason
     assert local_feeds.names(local_feeds.historical, "failed") == ["bad.csv"]
     log = SyncLog.objects.get(record_type="file", outcome="failed")
-    assert log.file_name == "bad.csv" and "shopify_id" in log.message
+    assert log.file_name == "bad.csv" and "Shopify customer ID" in log.message
     assert not Customer.objects.exists()
     local_feeds.system.refresh_from_db()
     assert local_feeds.system.historical_import_completed_at is None
@@ -332,10 +332,10 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
         "phone": "",
         "individual": "T",
         "status": "CUSTOMER-Closed Won",
-        "subsidiary": "Parent Company",
+        "subsidiary": "1",  # by internal ID, as custimport_customer_hc takes it
         "taxable": "TRUE",
         "defaultOrderPriority": "3",
-        "accountSource": "Shopify",
+        "accountSource": "7",
     }
     assert set(rows) == {"C1"}
     assert ada.syncs.get().status == "exported"
@@ -344,7 +344,8 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
     assert SyncFailure.objects.get(customer=company, resolved_at=None).error_code == "COMPANY_NOT_SUPPORTED"
     assert ExportedCustomer.objects.filter(feed_file=entry).count() == 1
     assert entry.status == "done" and entry.rows_total == 1 and len(entry.sha256) == 64
-    assert not [n for n in local_feeds.names(local_feeds.export) if n.startswith(".")]
+    assert local_feeds.names(local_feeds.export) == [entry.file_name]
+    assert local_feeds.names(local_feeds.export, "staging") == []
     # Awaiting NetSuite's ID: not exported again.
     run_export(trigger="on_demand")
     assert FeedFile.objects.filter(direction="out").count() == 1
@@ -355,10 +356,10 @@ def test_invalid_customers_are_skipped_and_logged_once_per_problem_set(local_fee
     bad = make_customer(email="")
     for _ in range(3):
         run_export(trigger="scheduled")
-    logs = SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed")
-    assert logs.count() == 1 and "Missing email" in logs.get().message
+    # Nothing was attempted, so nothing is in the attempt log: the failure says what is missing, once.
+    assert not SyncLog.objects.filter(record_id=bad.customer_id).exists()
     (failure,) = SyncFailure.objects.filter(customer=bad, resolved_at=None)
-    assert (failure.error_code, failure.occurrences) == ("MISSING_EMAIL", 1)
+    assert (failure.error_code, failure.occurrences) == ("MISSING_EMAIL", 1) and "Missing email" in failure.message
     assert not FeedFile.objects.filter(direction="out").exists()
     # A different problem supersedes: one open failure still, with the new code.
     Customer.objects.filter(pk=bad.pk).update(email="ada@example.com", last_name="")
@@ -366,7 +367,7 @@ def test_invalid_customers_are_skipped_and_logged_once_per_problem_set(local_fee
     run_export(trigger="scheduled")
     (failure,) = SyncFailure.objects.filter(customer=bad, resolved_at=None)
     assert failure.error_code == "MISSING_CUSTOMER_NAME"
-    assert SyncLog.objects.filter(record_id=bad.customer_id, outcome="failed").count() == 2
+    assert SyncFailure.objects.filter(customer=bad).count() == 2  # the first one superseded
 
 
 def test_customers_already_in_netsuite_are_never_exported(local_feeds: Feeds, make_customer) -> None:
@@ -406,11 +407,11 @@ def test_party_ident_with_excel_floats(local_feeds: Feeds, make_customer) -> Non
     party_ident(local_feeds)
     sync = first.syncs.get()
     assert (sync.status, sync.external_id) == ("synced", "8812")
-    assert idents(second) == {SHOPIFY_CUST_ID: "6543210000000"}
-    assert second.syncs.get().status == "exported"  # another type does not mark it synced
+    assert idents(second) == {} and second.syncs.get().status == "exported"  # 6.54321E+12 lost digits: refused
     assert idents(third) == {}
     failures = row_failures("2026-01-01-CustomerExport.csv")
-    assert [line for line, _ in failures] == [4, 5]
+    assert [line for line, _ in failures] == [3, 4, 5]
+    assert "scientific notation" in failures[0][1]
     entry = FeedFile.objects.get()
     assert entry.status == "partly_failed"
     assert local_feeds.names(local_feeds.party_ident, "archive") == ["2026-01-01-CustomerExport.csv"]
@@ -464,6 +465,136 @@ def test_tasks_run_for_file_systems_and_report(local_feeds: Feeds, make_customer
     make_customer()
     assert "Wrote 1 customers" in tasks.export_customers()
     assert "No file matching" in tasks.import_party_identifications()
+
+
+# --- references, limits and formats through the jobs ----------------------------------------------
+
+
+def test_values_without_an_internal_id_are_held_back_once_and_go_when_mapped(local_feeds: Feeds, make_customer) -> None:
+    from netsuite.services import reference_mappings_set
+
+    complete_historical(local_feeds)
+    ok = make_customer(customer_id="COK")
+    eu = [make_customer(customer_id=f"CEU{n}", subsidiary="EU Wholesale") for n in range(2)]
+    blank = make_customer(customer_id="CBLANK", subsidiary="")
+    local_feeds.export.default_subsidiary = "Nowhere Ltd"
+    local_feeds.export.save()
+    text = str(run_export(trigger="scheduled"))
+    assert "Wrote 1 customers" in text and "EU Wholesale" in text and "(feed default)" in text
+    entry = FeedFile.objects.get(direction="out")
+    assert [r["HCCustomerId"] for r in export_rows(local_feeds, entry)] == [ok.customer_id]
+    for customer in eu:
+        sync = customer.syncs.get()
+        assert (sync.status, sync.last_error_code) == ("error", "MAPPING_MISSING")
+        assert "Subsidiary 'EU Wholesale' has no NetSuite internal ID" in sync.last_error_message
+    assert "export feed's default 'Nowhere Ltd'" in blank.syncs.get().last_error_message
+    run_export(trigger="scheduled")
+    assert SyncLog.objects.filter(error_code="MAPPING_MISSING").count() == 3  # once each, not every run
+
+    reference_mappings_set(external_system=local_feeds.system, mappings={"subsidiaries": {"EU Wholesale": "3"}})
+    run_export(trigger="scheduled")
+    latest = FeedFile.objects.filter(direction="out").latest("pk")
+    assert {r["HCCustomerId"]: r["subsidiary"] for r in export_rows(local_feeds, latest)} == {"CEU0": "3", "CEU1": "3"}
+    assert {(s.status, s.last_error_code) for s in CustomerSync.objects.filter(customer__in=eu)} == {("exported", "")}
+
+
+def test_exports_are_split_below_the_row_and_byte_limits(
+    local_feeds: Feeds, make_customer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sftpsync.services import export
+
+    complete_historical(local_feeds)
+    local_feeds.export.rows_per_file = 4
+    local_feeds.export.save()
+    customers = [make_customer(customer_id=f"CS{n:02d}") for n in range(10)]
+    monkeypatch.setattr(export, "MAX_BYTES", 400)  # N/sftp's 100,000,000 bytes, scaled down: about 2 rows a file
+    run_export(trigger="on_demand")
+    files = list(FeedFile.objects.filter(direction="out").order_by("pk"))
+    seen = []
+    for entry in files:
+        rows = export_rows(local_feeds, entry)
+        assert len(rows) <= 4 and entry.size <= 400 and entry.rows_total == len(rows)
+        lines = dict(ExportedCustomer.objects.filter(feed_file=entry).values_list("customer__customer_id", "line"))
+        assert lines == {r["HCCustomerId"]: n for n, r in enumerate(rows, start=2)}  # the physical lines
+        seen += [r["HCCustomerId"] for r in rows]
+    assert len(files) > 3 and sorted(seen) == [c.customer_id for c in customers]  # each exactly once
+
+
+def test_the_historical_file_in_hotwax_party_format_goes_in(local_feeds: Feeds) -> None:
+    local_feeds.put(local_feeds.historical, "hotwax.csv", fixture="historical-hotwax-party-format.csv")
+    historical(local_feeds)
+    entry = FeedFile.objects.get()
+    assert (entry.status, entry.rows_ok, entry.rows_failed) == ("partly_failed", 2, 3)
+    ada = Customer.objects.get(first_name="Ada")
+    assert idents(ada) == {NETSUITE_CUSTOMER_ID: "101", SHOPIFY_CUST_ID: "6543210101"}
+    assert ada.syncs.get().status == "synced"
+    assert [line for line, _ in row_failures("hotwax.csv")] == [3, 4, 5]
+
+
+def test_a_feeds_column_mapping_reads_an_accounts_own_saved_search(local_feeds: Feeds) -> None:
+    from django.core.exceptions import ValidationError
+
+    feed = local_feeds.historical
+    feed.column_mapping = {"Customer Internal ID": "internal_id", "Shopify ID": "shopify_id", "Mail": "email"}
+    feed.full_clean()
+    feed.save()
+    local_feeds.put(feed, "own.csv", fixture="historical-custom-headers.csv")
+    historical(local_feeds)
+    radia = Customer.objects.get(identifications__value="301")
+    assert radia.email == "radia@example.com" and idents(radia)[SHOPIFY_CUST_ID] == "6543210301"
+    feed.column_mapping = {"X": "no_such_field"}
+    with pytest.raises(ValidationError, match="Unknown field"):
+        feed.full_clean()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "cause"),
+    [
+        ("historical-utf16.csv", "UTF-16"),
+        ("historical-gzip.csv", "gzip"),
+        ("historical-xlsx.csv", "Excel workbook"),
+        ("party-ident-random-bytes.csv", "binary data"),
+    ],
+)
+def test_a_file_that_is_not_csv_fails_whole_with_its_cause_and_no_row_errors(
+    local_feeds: Feeds, fixture: str, cause: str
+) -> None:
+    local_feeds.put(local_feeds.party_ident, "x.csv", fixture=fixture)
+    party_ident(local_feeds)
+    entry = FeedFile.objects.get()
+    assert entry.status == "failed" and cause in entry.reason and "No row of it was imported" in entry.reason
+    assert not SyncLog.objects.filter(record_type="file_row").exists()
+    assert local_feeds.names(local_feeds.party_ident, "failed") == ["x.csv"]
+
+
+def test_rows_before_a_failure_are_counted_exactly(local_feeds: Feeds, make_customer) -> None:
+    make_customer(customer_id="C1")
+    CustomerSync.objects.update(status="exported")
+    data = b"partyId,partyIdentificationTypeId,idValue\nC1,NETSUITE_CUSTOMER_ID,5\n" + b"a,b,c,d\n" * 150
+    local_feeds.put(local_feeds.party_ident, "x.csv", data)
+    party_ident(local_feeds)
+    entry = FeedFile.objects.get()
+    # The broken rows come after a good one: each is reported with its line, the good one is imported.
+    assert (entry.status, entry.rows_ok, entry.rows_failed) == ("partly_failed", 1, 150)
+
+
+def test_a_hostile_servers_names_are_never_read_or_moved(make_feeds, hostile_sftp_server) -> None:
+    from sftpsync.models import SftpConnection
+
+    connection = SftpConnection.objects.create(
+        name="Hostile",
+        host=hostile_sftp_server.host,
+        port=hostile_sftp_server.port,
+        username=hostile_sftp_server.user,
+        private_key=hostile_sftp_server.private_key,
+        host_key=hostile_sftp_server.host_key_line,
+    )
+    feeds = make_feeds(connection)
+    feeds.put(feeds.historical, "good.csv", fixture="historical-bom-crlf.csv")
+    historical(feeds)
+    assert list(FeedFile.objects.values_list("file_name", "status")) == [("good.csv", "done")]
+    assert feeds.names(feeds.historical, "archive") == ["good.csv"]
+    assert Customer.objects.count() == 2
 
 
 def test_file_jobs_set_their_totals_before_their_rows(local_feeds: Feeds, make_customer, totals_seen) -> None:

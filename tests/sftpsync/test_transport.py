@@ -25,6 +25,8 @@ from sftpsync.transport import (
     SftpTransport,
     Transport,
     TransportError,
+    UnsupportedParamiko,
+    paramiko_problem,
     parse_host_keys,
     scan_host_key,
     temp_name,
@@ -338,3 +340,56 @@ def test_the_callers_own_errors_pass_through_unchanged(env: Env) -> None:
     with pytest.raises(OSError, match="local disk full"), env.transport.open_write_atomic(env.home, "out.csv"):
         raise OSError("local disk full")
     assert not (env.local_home / "out.csv").exists()
+
+
+# --- names a feed may take ------------------------------------------------------------------------------
+
+
+def test_a_hostile_servers_names_are_skipped_with_a_reason(
+    hostile_sftp_server: SftpServerInfo, caplog: pytest.LogCaptureFixture
+) -> None:
+    (hostile_sftp_server.home / "in").mkdir()
+    (hostile_sftp_server.home / "in" / "good.csv").write_bytes(b"a\n")
+    with SftpTransport(_config(hostile_sftp_server)) as transport:
+        files = transport.list_files(f"{hostile_sftp_server.remote_home}/in")
+    assert [f.path for f in files] == [f"{hostile_sftp_server.remote_home}/in/good.csv"]
+    reasons = " ".join(r.getMessage() for r in caplog.records)
+    # paramiko's client drops '.' and '..' itself; every other hostile name is skipped with its reason.
+    for name in ("/etc/evil.csv", "sub/evil.csv", "nul\\x00.csv", "bell\\x07.csv", "../up.csv"):
+        assert name in reasons
+    assert "path separator" in reasons and "control" in reasons
+
+
+def test_control_characters_in_local_names_are_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "root" / "in"
+    folder.mkdir(parents=True)
+    (folder / "good.csv").write_bytes(b"a\n")
+    (folder / "esc\x1b[31m.csv").write_bytes(b"a\n")
+    (folder / "bidi\u202egnp.csv").write_bytes(b"a\n")
+    files = LocalFolderTransport(tmp_path / "root").list_files("/in")
+    assert [f.name for f in files] == ["good.csv"]
+    assert caplog.text.count("Skipped the entry") == 2
+
+
+# --- the paramiko guard ---------------------------------------------------------------------------------
+
+
+def test_an_untested_paramiko_fails_loudly(monkeypatch: pytest.MonkeyPatch, sftp_server: SftpServerInfo) -> None:
+    import paramiko
+
+    from sftpsync.checks import paramiko_check
+
+    assert paramiko_problem() == "" and paramiko_check(None) == []
+    monkeypatch.setattr(paramiko, "__version__", "6.0.0")
+    assert "paramiko 6.0.0 is installed" in paramiko_problem()
+    with pytest.raises(UnsupportedParamiko, match=r"tested with paramiko 3\.x, 4\.x, 5\.x"):
+        SftpTransport(_config(sftp_server))
+    [error] = paramiko_check(None)
+    assert error.id == "sftpsync.E001" and "6.0.0" in error.msg
+
+
+def test_a_paramiko_without_the_private_request_calls_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import paramiko
+
+    monkeypatch.delattr(paramiko.SFTPClient, "_async_request")
+    assert "It lacks SFTPClient._async_request" in paramiko_problem()

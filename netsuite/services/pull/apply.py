@@ -38,9 +38,10 @@ from integration_portal.bulk import (
     upsert_rows,
 )
 
-from ...mapping import Mappings, NetSuiteKeys, suiteql_customer
+from ...mapping import NetSuiteKeys, suiteql_customer
 from ...models import NetSuiteConnection, RemoteCustomer
 from ..common import OPERATION_PULL
+from ..references import mappings_for
 from .match import (
     _AT,
     B2B,
@@ -69,7 +70,7 @@ class _PullApplier:
         self.trigger = trigger
         self.user = user
         self.tz = tz
-        self.mappings = Mappings.from_json(connection.mappings)
+        self.mappings = mappings_for(external_system=connection.external_system_id)
         self.report = PullReport()
         # The link every customer written by a pull has, as stored validity sees it.
         self.enabled_sync = [CustomerSync(external_system=self.system, enabled=True)]
