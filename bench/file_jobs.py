@@ -81,7 +81,7 @@ def _setup(workdir: Path):
             kind=kind,
             external_system=system,
             defaults={
-                "connection": conn,
+                "sftp_connection": conn,
                 "remote_folder": Feed.DEFAULT_FOLDERS[kind],
                 "default_subsidiary": "Parent Company",
                 "default_account_source": "Shopify",

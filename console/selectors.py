@@ -109,7 +109,7 @@ class DashboardCounts:
         return timesince(self.counted_at)
 
 
-def dashboard_count() -> dict:
+def dashboard_counts_compute() -> dict:
     """Count sync states per connector, open failures and failures per day: the count job's work, not a page's.
 
     These are GROUP BYs over every sync state and every recent failure, so they grow with the tables;

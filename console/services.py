@@ -19,7 +19,7 @@ from jobs.models import JobRun
 from jobs.registry import JOBS, job_enqueue
 
 from .models import DashboardSnapshot
-from .selectors import COUNT_JOB, FREQUENCY_PRESETS, dashboard_count
+from .selectors import COUNT_JOB, FREQUENCY_PRESETS, dashboard_counts_compute
 
 _ID_SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -211,7 +211,7 @@ SNAPSHOT_KEEP = timedelta(days=1)
 def dashboard_snapshot_take() -> DashboardSnapshot:
     """Count what the dashboard shows and store it as the newest snapshot; drop those older than a day."""
     started = time.perf_counter()
-    counts = dashboard_count()
+    counts = dashboard_counts_compute()
     took_ms = round((time.perf_counter() - started) * 1000)
     snapshot = DashboardSnapshot.objects.create(counted_at=timezone.now(), took_ms=took_ms, counts=counts)
     cutoff = snapshot.counted_at - SNAPSHOT_KEEP

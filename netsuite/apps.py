@@ -13,7 +13,7 @@ DEMO_MAPPINGS = {
 DEMO_DEFAULTS = {"subsidiary": "1", "terms": "2", "priceLevel": "1"}
 
 
-class NetsuiteConfig(AppConfig):
+class NetSuiteConfig(AppConfig):
     name = "netsuite"
     verbose_name = "NetSuite REST"
 

@@ -172,12 +172,12 @@ FEED_JOBS = {
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
-    list_display = ("kind", "external_system", "connection", "folder_shown", "file_pattern", "enabled")
+    list_display = ("kind", "external_system", "sftp_connection", "folder_shown", "file_pattern", "enabled")
     list_filter = ("kind", "enabled", "external_system")
     list_editable = ("enabled",)
-    search_fields = ("remote_folder", "external_system__name", "external_system__code", "connection__name")
+    search_fields = ("remote_folder", "external_system__name", "external_system__code", "sftp_connection__name")
     fieldsets = (
-        (None, {"fields": ("kind", "external_system", "connection", "enabled")}),
+        (None, {"fields": ("kind", "external_system", "sftp_connection", "enabled")}),
         ("Folders", {"fields": ("remote_folder", "file_pattern", "archive_folder", "failed_folder")}),
         (
             "Column mapping (inbound feeds)",

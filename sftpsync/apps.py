@@ -93,7 +93,7 @@ class SftpsyncConfig(AppConfig):
                 external_system=system,
                 kind=kind,
                 defaults={
-                    "connection": connection,
+                    "sftp_connection": connection,
                     "remote_folder": Feed.DEFAULT_FOLDERS[kind],
                     "default_subsidiary": DEMO_SUBSIDIARY,
                     "default_account_source": "Shopify",
@@ -102,7 +102,7 @@ class SftpsyncConfig(AppConfig):
         reference_mappings_set(external_system=system, mappings=DEMO_REFERENCES)
         with transport_for(connection) as transport:
             # Every folder of both sides: HotWax's scripts make none (a missing archive/ fails every import).
-            folders_ensure(transport, system.feeds.select_related("connection"))
+            folders_ensure(transport, system.feeds.select_related("sftp_connection"))
         verb = "Created" if created else "Kept"
         stdout.write(
             f"{verb} the SFTP connection {connection.name} for {system.name}: local folder {connection.local_root}, "

@@ -66,7 +66,9 @@ class Feed(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     external_system = models.ForeignKey("customers.ExternalSystem", on_delete=models.PROTECT, related_name="feeds")
-    connection = models.ForeignKey(SftpConnection, on_delete=models.PROTECT, related_name="feeds")
+    sftp_connection = models.ForeignKey(
+        SftpConnection, on_delete=models.PROTECT, related_name="feeds", verbose_name="SFTP connection"
+    )
     remote_folder = models.CharField(max_length=500, help_text="{sftp-username} is filled in from the connection.")
     file_pattern = models.CharField(max_length=100, default="*.csv", help_text="Shell pattern, e.g. *.csv")
     archive_folder = models.CharField(max_length=500, default="archive", help_text="Relative to the remote folder.")
@@ -125,7 +127,7 @@ class Feed(models.Model):
 
     @property
     def folder(self) -> str:
-        return self.remote_folder.replace("{sftp-username}", self.connection.username).rstrip("/") or "/"
+        return self.remote_folder.replace("{sftp-username}", self.sftp_connection.username).rstrip("/") or "/"
 
     def clean(self) -> None:
         from .formats import HISTORICAL, PARTY_IDENT

@@ -27,7 +27,7 @@ def connection_test(*, connection: SftpConnection) -> tuple[bool, str]:
 
 
 def _try(connection: SftpConnection) -> tuple[bool, str]:
-    feeds = list(connection.feeds.select_related("connection").order_by("kind"))
+    feeds = list(connection.feeds.select_related("sftp_connection").order_by("kind"))
     try:
         with transport_for(connection) as transport:
             # Every folder of both sides: HotWax's scripts create none, so a missing one stops NetSuite's side.

@@ -537,7 +537,7 @@ def customers_export(
     refs = ExportReferences(feed)
     claims = _Claims()
     placed: list[FeedFile] = []
-    with _export_run(feed), transport_for(feed.connection) as transport:
+    with _export_run(feed), transport_for(feed.sftp_connection) as transport:
         check = folders_ensure(transport, [feed])
         if check.failed:
             folder, reason = check.failed[0]
@@ -652,7 +652,7 @@ def _invalid_message(customer_id: str, system: ExternalSystem, problems: str) ->
 
 def export_feed_for(*, external_system: ExternalSystem) -> Feed | None:
     return (
-        Feed.objects.select_related("connection", "external_system")
+        Feed.objects.select_related("sftp_connection", "external_system")
         .filter(external_system=external_system, kind=Feed.Kind.EXPORT)
         .first()
     )

@@ -149,7 +149,7 @@ def export_follow_up(*, feed: Feed, trigger: str, user: Any = None) -> FollowUp:
     system = feed.external_system
     ns_type = system.identification_type or NETSUITE_CUSTOMER_ID
     failed_folder = posixpath.join(feed.folder, EXPORT_FAILED)
-    with transport_for(feed.connection) as transport:
+    with transport_for(feed.sftp_connection) as transport:
         try:
             names = {f.name: f.path for f in transport.list_files(failed_folder)}
         except RemoteNotFound:

@@ -210,7 +210,7 @@ def feed_import(
             remote = RemoteFile(os.path.basename(local_file), os.path.abspath(local_file), spool.size, 0.0)
             _take_in(ctx, remote, spool, processor_factory, None, summary)
             return summary
-        with transport_for(feed.connection) as transport:
+        with transport_for(feed.sftp_connection) as transport:
             # The other side makes no folder: the feed's own, archive/ and failed/ are made here when missing.
             for folder, reason in folders_ensure(transport, [feed]).failed:
                 summary.notes.append(f"The folder {folder} could not be created: {reason}")

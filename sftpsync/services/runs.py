@@ -39,9 +39,9 @@ class JobOutcome:
 
 def feeds_for(*, kind: str, connection: str | None = None, scheduled: bool = False) -> list[Feed]:
     """Return the feeds of a kind, narrowed to an external system code or SFTP connection name."""
-    feeds = Feed.objects.filter(kind=kind).select_related("connection", "external_system").order_by("pk")
+    feeds = Feed.objects.filter(kind=kind).select_related("sftp_connection", "external_system").order_by("pk")
     if connection:
-        feeds = feeds.filter(Q(external_system__code=connection) | Q(connection__name=connection))
+        feeds = feeds.filter(Q(external_system__code=connection) | Q(sftp_connection__name=connection))
         found = list(feeds)
         if not found:
             raise FeedNotFound(
@@ -103,7 +103,7 @@ def _export_errors(feed: Feed, trigger: str, user: Any, progress: Any) -> str:
     """Read NetSuite's import errors for the system, after its IDs, so customers given an ID meanwhile are spared."""
     export = (
         Feed.objects.filter(external_system=feed.external_system, kind=Feed.Kind.EXPORT, enabled=True)
-        .select_related("connection", "external_system")
+        .select_related("sftp_connection", "external_system")
         .first()
     )
     if export is None:

@@ -68,7 +68,7 @@ def test_run_now_of_a_real_job_records_who_asked_when_the_cluster_runs_it(
         name="local", transport=SftpConnection.Transport.LOCAL, username="ops", local_root=str(tmp_path)
     )
     Feed.objects.create(
-        kind=Feed.Kind.EXPORT, external_system=netsuite_system, connection=connection, remote_folder="/export"
+        kind=Feed.Kind.EXPORT, external_system=netsuite_system, sftp_connection=connection, remote_folder="/export"
     )
     # NetSuite's import takes the subsidiary by internal ID: the connector maps the customer's to one.
     reference_mappings_set(external_system=netsuite_system, mappings={"subsidiaries": {"Parent Company": "1"}})

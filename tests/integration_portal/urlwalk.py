@@ -175,7 +175,7 @@ def populate(*, make_customer, netsuite_system, netsuite_sandbox, tmp_path: Path
     root.mkdir()
     sftp = SftpConnection.objects.create(name="files", transport="local", username="demo", local_root=str(root))
     files_system = type(netsuite_system).objects.create(code="files", name="Files", transport="file")
-    feed = Feed.objects.create(external_system=files_system, kind=Feed.Kind.EXPORT, connection=sftp)
+    feed = Feed.objects.create(external_system=files_system, kind=Feed.Kind.EXPORT, sftp_connection=sftp)
     FeedFile.objects.create(feed=feed, file_name="x.csv", remote_path="/x.csv", direction="out")
     JobRun.objects.create(job="push_customers", external_system=netsuite_system)
     DashboardSnapshot.objects.create(counted_at=timezone.now())

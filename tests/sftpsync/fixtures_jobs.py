@@ -31,7 +31,7 @@ class Feeds:
             kind: Feed.objects.create(
                 kind=kind,
                 external_system=system,
-                connection=connection,
+                sftp_connection=connection,
                 remote_folder=Feed.DEFAULT_FOLDERS[kind],
                 default_subsidiary="Parent Company",
                 default_account_source="Shopify",

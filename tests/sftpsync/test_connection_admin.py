@@ -28,7 +28,7 @@ def admin_client(client: Client) -> Client:
 
 def _feed(connection: SftpConnection, system: ExternalSystem, kind: str = Feed.Kind.PARTY_IDENT) -> Feed:
     return Feed.objects.create(
-        kind=kind, external_system=system, connection=connection, remote_folder=Feed.DEFAULT_FOLDERS[kind]
+        kind=kind, external_system=system, sftp_connection=connection, remote_folder=Feed.DEFAULT_FOLDERS[kind]
     )
 
 

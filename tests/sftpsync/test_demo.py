@@ -41,7 +41,7 @@ def test_seed_demo_twice_makes_one_local_connection_and_three_feeds(var_dir: Pat
     system = ExternalSystem.objects.get(code=DEMO_SYSTEM_CODE)
     feeds = Feed.objects.filter(external_system=system)
     assert sorted(f.kind for f in feeds) == sorted(Feed.Kind.values)
-    assert Feed.objects.count() == 3 and {f.connection_id for f in feeds} == {connection.pk}
+    assert Feed.objects.count() == 3 and {f.sftp_connection_id for f in feeds} == {connection.pk}
     # The feeds' folders are the sandbox's, whose SFTP home scripts/run.sh puts at <root>/home/<username>; every
     # folder HotWax's scripts move into is made too, since they make none.
     home = var_dir / "sftp-home" / "home" / DEMO_USERNAME

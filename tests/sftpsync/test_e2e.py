@@ -206,7 +206,7 @@ from customers.models import ExternalSystem
 from sftpsync.models import Feed, SftpConnection
 system = ExternalSystem.objects.create(code="netsuite", name="NetSuite", transport="file")
 conn = SftpConnection.objects.create(name="local", transport="local", username="demo", local_root={root!r})
-Feed.objects.create(kind="IMP_HIS_SHOP_CUST", external_system=system, connection=conn,
+Feed.objects.create(kind="IMP_HIS_SHOP_CUST", external_system=system, sftp_connection=conn,
                     remote_folder="/home/demo/netsuite/historicalshopifycustomer/csv", batch_size=500)
 """
 
@@ -304,8 +304,9 @@ system = ExternalSystem.objects.create(code="netsuite", name="NetSuite", transpo
                                        historical_import_completed_at=timezone.now())
 reference_mappings_set(external_system=system, mappings={{"subsidiaries": {{"Parent Company": "1"}}}})
 conn = SftpConnection.objects.create(name="local", transport="local", username="demo", local_root={root!r})
-Feed.objects.create(kind="EXP_CUSTOMER", external_system=system, connection=conn, default_subsidiary="Parent Company",
-                    default_account_source="", remote_folder="/home/demo/netsuite/customer/export", rows_per_file=700)
+Feed.objects.create(kind="EXP_CUSTOMER", external_system=system, sftp_connection=conn,
+                    default_subsidiary="Parent Company", default_account_source="",
+                    remote_folder="/home/demo/netsuite/customer/export", rows_per_file=700)
 now = db_datetime(timezone.now())
 RowInserter(Customer, ("customer_id", "first_name", "last_name", "is_valid", "created_at", "modified_at")).insert(
     [(f"K{{n:05d}}", "Ada", f"L{{n}}", True, now, now) for n in range({count})])

@@ -91,7 +91,7 @@ def test_an_operator_edits_a_feeds_column_mapping_and_a_wrong_field_is_refused(
     form = {
         "kind": feed.kind,
         "external_system": feed.external_system_id,
-        "connection": feed.connection_id,
+        "sftp_connection": feed.sftp_connection_id,
         "enabled": "on",
         "remote_folder": feed.remote_folder,
         "file_pattern": feed.file_pattern,
