@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from customers.errors import guidance
-from customers.models import CUSTOMER_RECORD_TYPES, SyncFailure, SyncLog
+from customers.models import RESYNCABLE_RECORD_TYPES, SyncFailure, SyncLog
 from customers.services import failures_mark_resolved
 from integration_portal.paginator import CappedCountPaginator
 from jobs.registry import job_enqueue
@@ -84,7 +84,7 @@ def message_with_guidance(obj: SyncFailure, *, may_resync: bool) -> str:
 
 
 def can_be_resynced(obj: SyncFailure) -> bool:
-    return obj.resolved_at is None and obj.customer_id is not None and obj.record_type in CUSTOMER_RECORD_TYPES
+    return obj.resolved_at is None and obj.customer_id is not None and obj.record_type in RESYNCABLE_RECORD_TYPES
 
 
 # A group with more open failures than this is resynced by a background job, not while the operator waits.

@@ -15,7 +15,14 @@ from django.utils.timesince import timesince
 from django_q.models import Schedule
 
 from customers.errors import ErrorCode
-from customers.models import CUSTOMER_RECORD_TYPES, CustomerSync, ExternalSystem, SyncFailure, SyncFailureGroup, SyncLog
+from customers.models import (
+    RESYNCABLE_RECORD_TYPES,
+    CustomerSync,
+    ExternalSystem,
+    SyncFailure,
+    SyncFailureGroup,
+    SyncLog,
+)
 from customers.selectors import SyncBucket, sync_bucket
 from integration_portal.formats import local_datetime
 from jobs.models import JobRun
@@ -468,7 +475,7 @@ class FailureGroup:
 
     @property
     def resyncable(self) -> bool:
-        return self.record_type in CUSTOMER_RECORD_TYPES
+        return self.record_type in RESYNCABLE_RECORD_TYPES
 
     @property
     def queue_url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.db import transaction
@@ -13,8 +13,22 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from customers.dispatch import SyncResult, customers_sync_now
-from customers.models import CUSTOMER_RECORD_TYPES, Customer, CustomerSync, ExternalSystem, SyncFailure, SyncLog
-from customers.services import attempt_record, customer_attempt, customer_request_resync, customers_find_by_ids
+from customers.models import (
+    RESYNCABLE_RECORD_TYPES,
+    Contact,
+    Customer,
+    CustomerSync,
+    ExternalSystem,
+    SyncFailure,
+    SyncLog,
+)
+from customers.services import (
+    attempt_record,
+    customer_attempt,
+    customer_request_resync,
+    customers_find_by_ids,
+    failures_mark_resolved,
+)
 from jobs.models import JobRun
 from jobs.registry import JOBS, job_enqueue
 
@@ -131,11 +145,14 @@ class ResyncReport:
 
 
 def failed_records_resync(*, entries: Iterable[SyncFailure], user=None) -> ResyncReport:
-    """Send each failed record's customer again now; a success resolves its open failures."""
+    """Send each failed record's customer again now (a contact's company, which sends the contact with it); a
+    success resolves its open failures."""
     report = ResyncReport([], [], [])
-    by_system: dict[int, tuple[ExternalSystem, dict[int, Customer]]] = {}
+    entries = list(entries)
+    contacts = _contacts_of(entries)
+    by_system: dict[int, tuple[ExternalSystem, dict[int, Customer], list[SyncFailure]]] = {}
     for entry in entries:
-        if entry.customer_id is None or entry.record_type not in CUSTOMER_RECORD_TYPES:
+        if entry.customer_id is None or entry.record_type not in RESYNCABLE_RECORD_TYPES:
             what = entry.file_name or entry.record_id
             action = (
                 "fix the file and send it again"
@@ -147,13 +164,69 @@ def failed_records_resync(*, entries: Iterable[SyncFailure], user=None) -> Resyn
                 f"to a connector; {action}."
             )
             continue
-        _system, customers = by_system.setdefault(entry.external_system_id, (entry.external_system, {}))
-        customers[entry.customer_id] = entry.customer
-    for system, customers in by_system.values():
-        report_results = customers_resync(customers=list(customers.values()), external_system=system, user=user)
-        for result in report_results:
+        customer = entry.customer
+        if entry.record_type == SyncLog.RecordType.CONTACT:
+            contact = contacts.get(entry.record_id)
+            if contact is None:
+                failures_mark_resolved(ids=[entry.pk], user=user)
+                report.skipped.append(
+                    f"Contact {entry.record_id} no longer exists in the portal, so there is nothing to send: its "
+                    "failure is marked resolved."
+                )
+                continue
+            customer = contact.customer  # the company it belongs to now
+        _system, customers, listed = by_system.setdefault(entry.external_system_id, (entry.external_system, {}, []))
+        customers[customer.pk] = customer
+        listed.append(entry)
+    for system, customers, listed in by_system.values():
+        results = {
+            r.customer.pk: r
+            for r in customers_resync(customers=list(customers.values()), external_system=system, user=user)
+        }
+        open_contacts = {
+            f.record_id: f
+            for f in SyncFailure.objects.filter(
+                external_system=system,
+                record_type=SyncLog.RecordType.CONTACT,
+                record_id__in=[e.record_id for e in listed if e.record_type == SyncLog.RecordType.CONTACT],
+                resolved_at__isnull=True,
+            )
+        }
+        reported: set[int] = set()
+        for entry in listed:
+            if entry.record_type == SyncLog.RecordType.CONTACT:
+                company = contacts[entry.record_id].customer
+                result = _contact_result(entry.record_id, results[company.pk], open_contacts.get(entry.record_id))
+            elif entry.customer_id in reported:
+                continue
+            else:
+                reported.add(entry.customer_id)
+                result = results[entry.customer_id]
             (report.succeeded if result.ok else report.failed).append(result)
     return report
+
+
+def _contacts_of(entries: list[SyncFailure]) -> dict[str, Contact]:
+    """The contacts the queue's Contact entries are about, by contact ID, with the company each belongs to now."""
+    ids = [e.record_id for e in entries if e.record_type == SyncLog.RecordType.CONTACT]
+    if not ids:
+        return {}
+    return {c.contact_id: c for c in Contact.objects.filter(contact_id__in=ids).select_related("customer")}
+
+
+def _contact_result(contact_id: str, company: SyncResult, still_open: SyncFailure | None) -> SyncResult:
+    """What a contact's RESYNC came to: its company's result, then its own failure, open again or resolved."""
+    customer_id = company.customer.customer_id
+    if not company.ok:
+        message = f"Contact {contact_id} was not sent: its company {customer_id} was not. {company.message}"
+        return replace(company, message=message)
+    if still_open is not None:
+        return SyncResult(
+            company.customer, ok=False, status=company.status, message=still_open.message,
+            error_code=still_open.error_code,
+        )  # fmt: skip
+    message = f"Contact {contact_id} of company {customer_id} is in NetSuite."
+    return SyncResult(company.customer, ok=True, status=company.status, message=message)
 
 
 def customers_resync(*, customers: Sequence[Customer], external_system: ExternalSystem, user=None) -> list[SyncResult]:

@@ -132,7 +132,8 @@ class AddressInline(admin.TabularInline):
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
-    fields = ("first_name", "last_name", "email", "phone", "role")
+    fields = ("first_name", "last_name", "email", "phone", "role", "contact_id")
+    readonly_fields = ("contact_id",)
 
 
 class PartyIdentificationInline(admin.TabularInline):
@@ -481,8 +482,9 @@ class AddressAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "customer", "email", "phone", "role")
-    search_fields = ("=customer__customer_id", "email", "last_name")
+    list_display = ("__str__", "contact_id", "customer", "email", "phone", "role")
+    search_fields = ("=contact_id", "=customer__customer_id", "email", "last_name")
+    readonly_fields = ("contact_id",)
     raw_id_fields = ("customer",)
     list_select_related = ("customer",)
     show_full_result_count = False

@@ -19,6 +19,7 @@ from .models import (
     CustomerSync,
     ExternalSystem,
     PartyIdentification,
+    new_contact_id,
 )
 from .services import NOT_SELECTED, customer_readiness
 
@@ -241,9 +242,9 @@ def save_batch(batch: DemoBatch) -> int:
         )  # fmt: skip
         insert_rows(
             Contact,
-            ("customer_id", "first_name", "last_name", "email", "phone", "role"),
+            ("customer_id", "contact_id", "first_name", "last_name", "email", "phone", "role"),
             (
-                (pk[i], c.first_name, c.last_name, c.email, "", "Buyer")
+                (pk[i], new_contact_id(), c.first_name, c.last_name, c.email, "", "Buyer")
                 for i, items in batch.contacts.items()
                 for c in items
             ),

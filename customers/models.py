@@ -27,6 +27,15 @@ def new_customer_id() -> str:
     return "C" + secrets.token_hex(8).upper()
 
 
+def new_contact_id() -> str:
+    """Return a fresh portal contact ID such as ``K7F3A91B2C4D5E6F7``, NetSuite's external ID of the contact.
+
+    NetSuite's external IDs are unique across the whole entity group (customers and contacts alike), so a contact's
+    ID starts with ``K``, never ``C`` as a portal customer's does; 64 random bits, as customer IDs have.
+    """
+    return "K" + secrets.token_hex(8).upper()
+
+
 class ExternalSystemQuerySet(models.QuerySet):
     def connectors(self) -> ExternalSystemQuerySet:
         """The systems customers can be sent to (not the sources customers only come from)."""
@@ -177,6 +186,15 @@ class Contact(models.Model):
     """A buyer or other contact person at a customer."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    contact_id = models.CharField(
+        "contact ID",
+        max_length=40,
+        unique=True,
+        default=new_contact_id,
+        editable=False,
+        validators=[external_id_validator],
+        help_text="The portal's contact ID; NetSuite stores it as the contact's external ID.",
+    )
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(blank=True)
@@ -319,6 +337,8 @@ class SyncLog(models.Model):
 # A customer's own failures are keyed by the customer whatever its party type (a person that becomes a company
 # keeps one open failure, not one of each type).
 CUSTOMER_RECORD_TYPES = (SyncLog.RecordType.CUSTOMER, SyncLog.RecordType.COMPANY)
+# Failures a RESYNC sends again: a customer's own, and a contact's (by sending its company, which sends the contact).
+RESYNCABLE_RECORD_TYPES = (*CUSTOMER_RECORD_TYPES, SyncLog.RecordType.CONTACT)
 
 
 class SyncFailure(models.Model):

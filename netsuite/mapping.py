@@ -1,4 +1,4 @@
-"""Pure mapping between the portal's customers and NetSuite's customer JSON (SPEC section 3).
+"""Pure mapping between the portal's customers (and their contacts) and NetSuite's record JSON (SPEC section 3).
 
 No database access here: callers pass the customer, its addresses and contacts, the connection's
 mappings and defaults, and the parent's NetSuite internal ID; tests use plain objects.
@@ -200,6 +200,27 @@ def customer_to_netsuite(
         body["parent"] = {"id": str(parent_internal_id)}
     body["isInactive"] = not customer.is_active
     body["addressBook"] = addresses_to_netsuite(addresses)
+    return body
+
+
+def contact_to_netsuite(contact: Any, company_internal_id: str, subsidiary: str | None) -> dict:
+    """Map a company's contact to NetSuite contact JSON, attached to the company by its internal ID.
+
+    Every field is sent, empty ones as "" (an upsert of an existing contact then clears what the portal cleared);
+    the contact's role (``Buyer``) is NetSuite's job title. ``subsidiary`` is the company's, as NetSuite gives a
+    contact its company's subsidiary.
+    """
+    body: dict[str, Any] = {
+        "externalId": contact.contact_id,
+        "firstName": (contact.first_name or "").strip(),
+        "lastName": (contact.last_name or "").strip(),
+        "email": (contact.email or "").strip(),
+        "phone": (contact.phone or "").strip(),
+        "title": (contact.role or "").strip(),
+        "company": {"id": str(company_internal_id)},
+    }
+    if subsidiary:
+        body["subsidiary"] = {"id": str(subsidiary)}
     return body
 
 

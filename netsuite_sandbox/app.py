@@ -22,7 +22,7 @@ Controls (no auth, JSON in and out):
                          "external_id_prefix": null}   -> {"first_id", "last_id", "total"}
     GET  /_sandbox/customers?externalId=X&email=Y   -> {"count", "items": [customer JSON]}
     GET  /_sandbox/duplicates             {"email": {email: n}, "name": {name: n}} for n > 1
-    GET  /_sandbox/count                  {"total": customers, "duplicates": as above}
+    GET  /_sandbox/count                  {"total": customers, "contacts", "duplicates": as above}
     GET  /_sandbox/reference              subsidiaries, terms and price levels the account has
     POST /_sandbox/entities {"type": "vendor", "externalId": "V1"}   a vendor/employee/partner holding an external ID
     GET  /_sandbox/contacts?company=N     {"count", "items": [contact JSON]}
@@ -517,7 +517,8 @@ class App:
                 },
             )
         if path == "/_sandbox/count":
-            return json_response(200, {"total": self.store.count(), "duplicates": self.store.duplicates()})
+            counts = {"total": self.store.count(), "contacts": self.store.count_contacts()}
+            return json_response(200, {**counts, "duplicates": self.store.duplicates()})
         if path == "/_sandbox/stats/reset" and method == "POST":
             self.stats.reset()
             return json_response(200, self.stats.snapshot())

@@ -5,9 +5,15 @@ Routes (app.py): `POST /record/v1/contact`, `PUT /record/v1/contact/eid:{externa
 `email`, `phone`, `title`, `company` (`{"id"}` or `{"externalId"}` of a customer), `subsidiary`, `isInactive`.
 
 External IDs are shared with the rest of the entity group (records.check_external_id_free): a contact cannot take
-a customer's external ID, nor the other way round. Assumed where Oracle's pages say nothing: a contact needs a
-first or last name; without `subsidiary` it takes its company's; without either it is refused as NetSuite
-refuses a record missing a mandatory field (USER_ERROR "Please enter value(s) for: ...").
+a customer's external ID, nor the other way round. `company` is a reference to a customer ("Select the company
+this contact works for", SOAP schema browser, contact record): one NetSuite does not hold is refused as every
+reference to a missing record is here, 400 NONEXISTENT_ID on the `company` path (records.customer_ref; the portal
+reads INVALID_KEY_OR_REF, SOAP's code for the same, alike). Email and phone are checked as a customer's are.
+
+Assumed where Oracle's pages say nothing: a contact needs a first or last name; without `subsidiary` it takes its
+company's; without either it is refused as NetSuite refuses a record missing a mandatory field (USER_ERROR "Please
+enter value(s) for: ..."); a contact whose subsidiary is not its company's is refused (USER_ERROR on
+`subsidiary`; stricter than NetSuite may be: the portal sends the company's subsidiary).
 """
 
 from __future__ import annotations
@@ -15,7 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import nonexistent, user_error
-from .records import EMAIL_RE, check_external_id, check_external_id_free, customer_ref, invalid_value, record_json
+from .records import (
+    check_email_and_phone,
+    check_external_id,
+    check_external_id_free,
+    customer_ref,
+    invalid_value,
+    record_json,
+)
 from .store import SUBSIDIARIES, Store, stored_to_iso
 
 TEXT_FIELDS: dict[str, tuple[str, int]] = {
@@ -70,13 +83,18 @@ def _parse(store: Store, body: Any) -> dict:
 def _validate(store: Store, merged: dict) -> dict:
     if not ((merged.get("firstname") or "").strip() or (merged.get("lastname") or "").strip()):
         raise user_error("Please enter value(s) for: First Name, Last Name.")
-    if merged.get("subsidiary") is None and merged.get("company") is not None:
-        merged["subsidiary"] = store.get(merged["company"])["subsidiary"]
+    company = store.get(merged["company"]) if merged.get("company") is not None else None
+    if merged.get("subsidiary") is None and company is not None:
+        merged["subsidiary"] = company["subsidiary"]
     if merged.get("subsidiary") is None:
         raise user_error("Please enter value(s) for: Subsidiary.")
-    email = merged.get("email")
-    if email and not EMAIL_RE.match(email):
-        raise user_error("Please enter a valid email address.", path="email")
+    if company is not None and company["subsidiary"] != merged["subsidiary"]:
+        raise user_error(
+            f"The contact's subsidiary ({merged['subsidiary']}) differs from the subsidiary of its company "
+            f"({company['subsidiary']}). Choose the company's subsidiary.",
+            path="subsidiary",
+        )
+    check_email_and_phone(merged)
     return merged
 
 

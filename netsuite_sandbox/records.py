@@ -288,6 +288,11 @@ def _validate(merged: dict) -> None:
         raise invalid_value("priceLevel")
     if merged.get("leadsource") is not None and merged["leadsource"] not in LEAD_SOURCES:
         raise invalid_value("leadSource")
+    check_email_and_phone(merged)
+
+
+def check_email_and_phone(merged: dict) -> None:
+    """Refuse an email address or a phone number NetSuite would not take (any entity: customer or contact)."""
     email = merged.get("email")
     if email and not EMAIL_RE.match(email):
         raise user_error("Please enter a valid email address.", path="email")

@@ -159,6 +159,9 @@ ADDED_COLUMNS: dict[str, str] = {
 # Record types of the entity group: an external ID is unique across all of them (SPEC section 3).
 ENTITY_TYPES = ("customer", "contact", "vendor", "employee", "partner")
 
+# Tables whose rows are entities: one sequence of internal IDs for all of them (``_take_entity_ids``).
+ENTITY_TABLES = ("customer", "contact", "other_entity")
+
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -260,8 +263,12 @@ class Store:
         if record_type not in ENTITY_TYPES[2:]:
             raise ValueError(f"record_type is one of {', '.join(ENTITY_TYPES[2:])}.")
         with self.transaction() as db:
-            cur = db.execute("INSERT INTO other_entity (type, externalid) VALUES (?, ?)", (record_type, external_id))
-            return int(cur.lastrowid)
+            entity_id = _take_entity_ids(db)
+            db.execute(
+                "INSERT INTO other_entity (id, type, externalid) VALUES (?, ?, ?)",
+                (entity_id, record_type, external_id),
+            )
+            return entity_id
 
     # -- contacts --------------------------------------------------------------------------------
 
@@ -281,8 +288,9 @@ class Store:
         values = _encode({**values, "datecreated": now, "lastmodifieddate": now})
         cols, marks = ", ".join(values), ", ".join("?" for _ in values)
         with self.transaction() as db:
-            cur = db.execute(f"INSERT INTO contact ({cols}) VALUES ({marks})", tuple(values.values()))  # noqa: S608
-            return int(cur.lastrowid)
+            entity_id = _take_entity_ids(db)
+            db.execute(f"INSERT INTO contact (id, {cols}) VALUES (?, {marks})", (entity_id, *values.values()))  # noqa: S608
+            return entity_id
 
     def update_contact(self, contact_id: int, values: dict) -> None:
         """Update a contact's columns and stamp lastmodifieddate."""
@@ -348,6 +356,10 @@ class Store:
         """Return how many customers there are."""
         return int(self.execute("SELECT COUNT(*) FROM customer")[0][0])
 
+    def count_contacts(self) -> int:
+        """Return how many contacts there are."""
+        return int(self.execute("SELECT COUNT(*) FROM contact")[0][0])
+
     def duplicates(self) -> dict[str, dict[str, int]]:
         """Return emails and names held by more than one customer, with their counts."""
         by_email = self.execute(
@@ -380,7 +392,7 @@ class Store:
             return (0, 0)
         start = start or (self.clock() - timedelta(seconds=step_seconds * count))
         with self.transaction() as db:
-            base = int(db.execute("SELECT coalesce(max(id), 0) FROM customer").fetchone()[0])
+            base = _take_entity_ids(db, count) - 1
 
             def rows() -> Iterator[tuple]:
                 for n in range(1, count + 1):
@@ -423,6 +435,25 @@ class Store:
     def set_state(self, name: str, value: str) -> None:
         """Save a script state value."""
         self.execute("INSERT OR REPLACE INTO script_state (name, value) VALUES (?, ?)", (name, value))
+
+
+def _take_entity_ids(db: sqlite3.Connection, count: int = 1) -> int:
+    """Reserve ``count`` internal IDs of the entity group and return the first.
+
+    Assumed (Oracle's pages show one ``entity`` table for customers, contacts, vendors ... but say nothing of how
+    IDs are numbered): they share one sequence, so a contact's internal ID is never a customer's and a contact's ID
+    given as a company names no customer. Customers inserted one by one take theirs from AUTOINCREMENT, which stays
+    above every ID reserved here, as each reservation moves every entity table's sequence.
+    """
+    names = ", ".join(f"'{t}'" for t in ENTITY_TABLES)
+    used = db.execute(f"SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name IN ({names})").fetchone()[0]  # noqa: S608
+    # AUTOINCREMENT keeps each table's sequence at or above every ID the table ever held.
+    first = int(used) + 1
+    last = first + count - 1
+    for table in ENTITY_TABLES:
+        if not db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (last, table)).rowcount:
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, last))
+    return first
 
 
 def _encode(values: dict) -> dict:

@@ -180,7 +180,7 @@ def location_result(location: str, what: str, *, status: int | None = None) -> W
         raise BadResponse(
             MISSING_LOCATION,
             f"NetSuite accepted {what} but did not return its internal ID (Location header "
-            f"{location or 'missing'!s}). The customer stays pending and is sent again on the next run; "
+            f"{location or 'missing'!s}). It is sent again on the next run; "
             "the write is repeated safely by external ID.",
             status=status,
         )
@@ -386,13 +386,21 @@ class NetSuiteClient:
         # "?replace=addressBook": the lines sent replace the sublist; without it NetSuite appends them.
         return {"replace": ",".join(replace)} if replace else None
 
-    def upsert_customer(self, external_id: str, body: dict, *, replace: Sequence[str] = ()) -> WriteResult:
-        """Create or update the customer with this external ID (``PUT eid:``); safe to repeat."""
+    def _upsert(self, record_type: str, external_id: str, body: dict, replace: Sequence[str]) -> WriteResult:
         check_external_id(external_id)
         answer = self.request(
-            "PUT", f"/record/v1/customer/eid:{quote(external_id)}", params=self._replace(replace), json_body=body
+            "PUT", f"/record/v1/{record_type}/eid:{quote(external_id)}", params=self._replace(replace), json_body=body
         )
-        return location_result(answer.headers.get("Location", ""), f"customer {external_id}", status=answer.status)
+        what = f"{record_type} {external_id}"
+        return location_result(answer.headers.get("Location", ""), what, status=answer.status)
+
+    def upsert_customer(self, external_id: str, body: dict, *, replace: Sequence[str] = ()) -> WriteResult:
+        """Create or update the customer with this external ID (``PUT eid:``); safe to repeat."""
+        return self._upsert("customer", external_id, body, replace)
+
+    def upsert_contact(self, external_id: str, body: dict) -> WriteResult:
+        """Create or update the contact with this external ID (``PUT eid:``); safe to repeat."""
+        return self._upsert("contact", external_id, body, ())
 
     def update_customer(self, internal_id: str, body: dict, *, replace: Sequence[str] = ()) -> WriteResult:
         """Update the customer with this internal ID (``PATCH``); safe to repeat."""

@@ -13,6 +13,7 @@ from ..models import NetSuiteConnection
 OPERATION_UPSERT = "rest upsert"
 OPERATION_UPDATE = "rest update"
 OPERATION_PULL = "rest pull"
+OPERATION_CONTACT_UPSERT = "rest contact upsert"
 PARENT_NOT_IN_NETSUITE = ErrorCode.PARENT_NOT_IN_NETSUITE
 # The portal itself failed (a bug, a database error): not NetSuite's UNEXPECTED_ERROR, which keeps its own code.
 PORTAL_INTERNAL_ERROR = ErrorCode.PORTAL_INTERNAL_ERROR

@@ -15,11 +15,19 @@ customer is updated by internal ID, and its external ID is sent only when NetSui
 
 NetSuite refusing the login stops the run at once: the customers stay as they were, and the connection, not each
 customer, goes into the Failed Record Queue, once.
+
+Contacts: once a company customer is bound (per record or from a batch), each of its contacts is upserted as a
+NetSuite contact record attached to it (``PUT /record/v1/contact/eid:{contactId}``, ``company`` = the company's
+internal ID), by the same worker threads and request slots as the customers. Each outcome is recorded under record
+type Contact (the contact's ID, with the company as its customer), so a refused contact is one failure in the
+queue, counted again when the company is next sent and resolved by a later success. A contact not sent because the
+login failed puts its company back to pending, so the next run sends it again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -46,6 +54,7 @@ from customers.models import (
     CustomerSync,
     ExternalSystem,
     PartyIdentification,
+    SyncLog,
 )
 from customers.services import (
     Attempt,
@@ -53,6 +62,7 @@ from customers.services import (
     attempt_record,
     attempts_record,
     customer_attempt,
+    customer_request_resync,
     customer_validate_for_export,
     identification_add,
 )
@@ -65,6 +75,7 @@ from ..client import AuthError, NetSuiteClient, NetSuiteError, WriteResult
 from ..limiter import slots_for_run
 from ..mapping import (
     MappingError,
+    contact_to_netsuite,
     customer_to_netsuite,
 )
 from ..models import NetSuiteConnection, RemoteCustomer
@@ -72,6 +83,7 @@ from .batches import REPLACED_SUBLISTS, BatchSender
 from .claims import Claims, attempted_since
 from .common import (
     BEING_SENT,
+    OPERATION_CONTACT_UPSERT,
     OPERATION_UPDATE,
     OPERATION_UPSERT,
     PARENT_NOT_IN_NETSUITE,
@@ -80,7 +92,7 @@ from .common import (
 )
 from .connection import connection_failed, connection_recovered
 from .references import mappings_for
-from .threads import run_in_threads
+from .threads import Feed, run_in_threads
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +120,25 @@ class _Prepared:
     sync: CustomerSync | None
     internal_id: str
     body: dict
+    # A company's contacts, sent once it is bound.
+    contacts: list[Contact] = field(default_factory=list)
 
     @property
     def operation(self) -> str:
         return OPERATION_UPDATE if self.internal_id else OPERATION_UPSERT
+
+
+@dataclass
+class _ContactItem:
+    """A contact of a company bound in NetSuite, to be upserted attached to it."""
+
+    contact: Contact
+    company: Customer
+    body: dict
+
+    def label(self) -> str:
+        name = str(self.contact)
+        return f"{self.contact.contact_id} ({name})" if name != "(contact)" else self.contact.contact_id
 
 
 @dataclass
@@ -122,6 +149,8 @@ class PushReport:
     # NetSuite refused the connection itself (its login): the run stopped there.
     stopped: NetSuiteError | None = None
     notes: list[str] = field(default_factory=list)
+    contacts_sent: int = 0
+    contacts_failed: int = 0
 
     @property
     def succeeded(self) -> int:
@@ -135,9 +164,13 @@ class PushReport:
         self.results.update(other.results)
         self.stopped = self.stopped or other.stopped
         self.notes += other.notes
+        self.contacts_sent += other.contacts_sent
+        self.contacts_failed += other.contacts_failed
 
     def summary(self) -> str:
         text = f"{self.succeeded} customer(s) sent to NetSuite, {self.failed} failed."
+        if self.contacts_sent or self.contacts_failed:
+            text += f" Contacts of companies: {self.contacts_sent} sent, {self.contacts_failed} failed."
         if self.stopped is not None:
             text += f" Stopped: {self.stopped.message} [{self.stopped.code}]"
         return " ".join([text, *self.notes])
@@ -208,6 +241,10 @@ class _Push:
         self.parent_trouble: dict[int, str] = {}
         self.stopped: NetSuiteError | None = None
         self._log_buffer: list[Attempt] | None = None
+        # Contacts of companies bound in this run, waiting for a worker thread (sent before further customers).
+        self._contacts: deque[_ContactItem] = deque()
+        # Companies whose contacts the run could not send because NetSuite refused the login.
+        self._contacts_unsent: dict[int, Customer] = {}
 
     def run(self, customer_pks: Iterable[int], *, resume_batches: bool = False) -> PushReport:
         requested = list(dict.fromkeys(customer_pks))
@@ -248,6 +285,10 @@ class _Push:
                             )
                     items = iter([item for item in listed if item.internal_id])
                 self._send_each(items)
+            if self._contacts and not self.stopped:
+                # Contacts of the last companies bound (or of a batch read back, with nothing else to send).
+                self._send_each(iter(()))
+        self._contacts_left_for_next_run()
         self._report_connection()
         return self.report
 
@@ -276,12 +317,32 @@ class _Push:
 
     def _send_each(self, items: Iterator[_Prepared]) -> None:
         share = self.connection.concurrency_share
+        # Contacts of the companies bound meanwhile go first, in the same threads (within the same share).
+        feed = Feed(items, added=self._contacts)
         outcomes = run_in_threads(
-            items, self._write, workers=share, backlog=share * BACKLOG_PER_SLOT, max_batch=FINISH_BATCH,
+            feed, self._write, workers=share, backlog=share * BACKLOG_PER_SLOT, max_batch=FINISH_BATCH,
             linger=FINISH_LINGER,
         )  # fmt: skip
         for done in outcomes:
             self._finish_batch(done)
+
+    def _queue_contacts(self, item: _Prepared, internal_id: str) -> None:
+        """Queue the contacts of a company just bound, attached to its internal ID, with its subsidiary."""
+        if not item.contacts:
+            return
+        subsidiary = (item.body.get("subsidiary") or {}).get("id")
+        for contact in item.contacts:
+            body = contact_to_netsuite(contact, internal_id, subsidiary)
+            self._contacts.append(_ContactItem(contact=contact, company=item.customer, body=body))
+
+    def _contacts_left_for_next_run(self) -> None:
+        """Put back to pending the companies whose contacts a stopped run did not send (the next run sends them)."""
+        while self._contacts:
+            item = self._contacts.popleft()
+            self._contacts_unsent[item.company.pk] = item.company
+        for company in self._contacts_unsent.values():
+            customer_request_resync(customer=company, external_system=self.system)
+        self._contacts_unsent.clear()
 
     def _report_connection(self) -> None:
         self.report.stopped = self.stopped
@@ -303,7 +364,11 @@ class _Push:
 
     def _finish_all(self, done: list[tuple]) -> None:
         written = []
+        contacts = []
         for item, result, error in done:
+            if isinstance(item, _ContactItem):
+                contacts.append((item, result, error))
+                continue
             if item.sync is None:
                 # A customer of a recovered batch deleted (or unlinked from this system) meanwhile: nothing to bind.
                 continue
@@ -316,19 +381,64 @@ class _Push:
                 written.append((item, result.internal_id))
             else:
                 self._finish(item, result, error)
+        # Contacts' outcomes are written with the bound customers' (one write of attempts per transaction).
+        contact_attempts = self._contact_attempts(contacts)
         if not written:
+            attempts_record(contact_attempts)
             return
         try:
             with transaction.atomic():
-                conflicts = self._bind_all(written)
+                conflicts = self._bind_all(written, also=contact_attempts)
         except IntegrityError:
             # Another run bound one of these internal IDs meanwhile: bind one by one to tell which.
+            attempts_record(contact_attempts)
             for item, internal_id in written:
                 self._finish(item, WriteResult(internal_id=internal_id, location=""), None)
             return
+        refused = {id(item) for item, _internal_id, _owner in conflicts}
+        for item, internal_id in written:
+            if id(item) not in refused:
+                self._queue_contacts(item, internal_id)
         for item, internal_id, owner in conflicts:
             other = Customer.objects.filter(pk=owner).values_list("customer_id", flat=True).first()
             self._fail_binding(item, internal_id, f"it belongs to customer {other}")
+
+    def _contact_attempts(self, done: list[tuple[_ContactItem, WriteResult | None, BaseException | None]]) -> list:
+        """Each contact's outcome as an attempt under record type Contact, its company as the customer."""
+        attempts: list[Attempt] = []
+        for item, result, error in done:
+            company = item.company.customer_id
+            if isinstance(error, AuthError):
+                # The connection cannot log in (reported once, for the connection): the company goes back to
+                # pending, so its contacts are sent with it by the next run.
+                self.stopped = self.stopped or error
+                self._contacts_unsent[item.company.pk] = item.company
+                continue
+            if error is None:
+                ok, code = True, ""
+                message = (
+                    f"Contact {item.label()} is in NetSuite as internal ID {result.internal_id}, attached to "
+                    f"company {company}."
+                )
+                self.report.contacts_sent += 1
+            else:
+                if isinstance(error, NetSuiteError):
+                    code, why = error.code, error.message
+                else:
+                    logger.exception("Unexpected error pushing contact %s", item.contact.contact_id, exc_info=error)
+                    code = PORTAL_INTERNAL_ERROR
+                    why = f"the portal failed while sending it ({type(error).__name__}: {error})"
+                ok = False
+                message = f"Contact {item.label()} of company {company} was not sent to NetSuite: {why}"
+                self.report.contacts_failed += 1
+            attempts.append(
+                Attempt(
+                    self.system, record_type=SyncLog.RecordType.CONTACT, record_id=item.contact.contact_id, ok=ok,
+                    customer=item.company.pk, code=code, message=message, operation=OPERATION_CONTACT_UPSERT,
+                    trigger=self.trigger, user=self.user, sync_status=None,
+                )
+            )  # fmt: skip
+        return attempts
 
     def _remember(self, written: list[tuple[_Prepared, str]]) -> None:
         """Record the external ID NetSuite now holds for each written record, where it is known."""
@@ -350,9 +460,11 @@ class _Push:
             update=("internal_id", "external_id"),
         )
 
-    def _bind_all(self, written: list[tuple[_Prepared, str]]) -> list[tuple[_Prepared, str, int]]:
-        """Bind and log written customers in a few statements (as ``_finish`` does for one); return the
-        ones whose internal ID another customer holds, with that customer's primary key."""
+    def _bind_all(
+        self, written: list[tuple[_Prepared, str]], *, also: list[Attempt]
+    ) -> list[tuple[_Prepared, str, int]]:
+        """Bind and log written customers in a few statements (as ``_finish`` does for one), with the attempts
+        ``also`` given; return the ones whose internal ID another customer holds, with that customer's primary key."""
         ident_type = self.system.identification_type
         owners = dict(
             PartyIdentification.objects.filter(type=ident_type, value__in=[i for _, i in written]).values_list(
@@ -374,15 +486,17 @@ class _Push:
             bound.append((item, internal_id))
         insert_rows(PartyIdentification, ("customer_id", "type", "value", "created_at"), new_idents)
         if not bound:
+            attempts_record(also, now=now)
             return conflicts
         self._remember(bound)
         attempts_record(
             [
-                self._attempt(item, ok=True, external_id=internal_id, message=in_netsuite(internal_id))
-                for item, internal_id in bound
+                *(self._attempt(item, ok=True, external_id=internal_id, message=in_netsuite(internal_id))
+                  for item, internal_id in bound),
+                *also,
             ],
             now=now,
-        )
+        )  # fmt: skip
         for item, internal_id in bound:
             sync = item.sync
             if sync is not None:
@@ -467,7 +581,13 @@ class _Push:
         if internal_id and (remote is None or remote.external_id):
             # Linked by internal ID: NetSuite's external ID is someone else's (or unknown), and stays as it is.
             body.pop("externalId", None)
-        return _Prepared(customer=customer, sync=sync, internal_id=internal_id, body=body)
+        return _Prepared(
+            customer=customer,
+            sync=sync,
+            internal_id=internal_id,
+            body=body,
+            contacts=contacts if customer.party_type == Customer.PartyType.COMPANY else [],
+        )
 
     def _parent_missing(self, customer: Customer, sync: CustomerSync | None) -> None:
         parent = Customer.objects.filter(pk=customer.parent_id).values_list("customer_id", flat=True).first()
@@ -498,18 +618,26 @@ class _Push:
             s.customer_id: s
             for s in CustomerSync.objects.filter(customer_id__in=customer_pks, external_system=self.system)
         }
+        companies = [pk for pk, c in customers.items() if c.party_type == Customer.PartyType.COMPANY]
+        contacts: dict[int, list[Contact]] = {}
+        for contact in Contact.objects.filter(customer_id__in=companies).order_by("id"):
+            contacts.setdefault(contact.customer_id, []).append(contact)
         items = []
         for pk, body in zip(customer_pks, bodies, strict=True):
             customer = customers.get(pk) or Customer(pk=pk, customer_id=str(body.get("externalId", pk)))
-            items.append(_Prepared(customer=customer, sync=syncs.get(pk), internal_id="", body=body))
+            item = _Prepared(customer=customer, sync=syncs.get(pk), internal_id="", body=body)
+            item.contacts = contacts.get(pk, [])
+            items.append(item)
         return items
 
     # write (in a worker thread: HTTP only, no database)
-    def _write(self, item: _Prepared) -> WriteResult:
+    def _write(self, item: _Prepared | _ContactItem) -> WriteResult:
         if self.stopped:
             # The login failed meanwhile: the customers handed out already are not sent either.
             raise self.stopped
         try:
+            if isinstance(item, _ContactItem):
+                return self.client.upsert_contact(item.contact.contact_id, item.body)
             if item.internal_id:
                 return self.client.update_customer(item.internal_id, item.body, replace=REPLACED_SUBLISTS)
             return self.client.upsert_customer(item.customer.customer_id, item.body, replace=REPLACED_SUBLISTS)
@@ -544,6 +672,7 @@ class _Push:
         self.internal_ids[customer.pk] = internal_id
         if sync is not None:
             sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
+        self._queue_contacts(item, internal_id)
         self._record(
             customer, SyncResult(customer, ok=True, status=CustomerSync.Status.SYNCED, external_id=internal_id)
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import connections
@@ -28,6 +29,8 @@ def run_in_threads(
     ones (database reads) and record finished ones (database writes) while requests are in flight. Each
     list holds the results finished within ``linger`` seconds of its first (at most ``max_batch``), so the
     caller can write them together; with a backlog larger than the workers finish meanwhile they never idle.
+    ``items`` is drawn from again after every list the caller has handled, so a ``Feed`` the caller adds to while
+    it handles results (work that follows from them) is sent by the same threads, even after it ran dry once.
     """
     todo: queue.Queue = queue.Queue()
     done: queue.Queue = queue.Queue()
@@ -45,14 +48,13 @@ def run_in_threads(
     threads = [threading.Thread(target=worker, name=f"netsuite-{n}", daemon=True) for n in range(max(1, workers))]
     for thread in threads:
         thread.start()
-    outstanding, exhausted = 0, False
+    outstanding = 0
     try:
         while True:
-            while not exhausted and outstanding < backlog:
+            while outstanding < backlog:
                 try:
                     item = next(items)
                 except StopIteration:
-                    exhausted = True
                     break
                 todo.put(item)
                 outstanding += 1
@@ -78,6 +80,25 @@ def run_in_threads(
             todo.put(_STOP)
         for thread in threads:
             thread.join()
+
+
+class Feed:
+    """Work for ``run_in_threads``: what the caller adds (first, in order), then the items of ``source``."""
+
+    def __init__(self, source: Iterable[Any] = (), *, added: deque | None = None) -> None:
+        self.source = iter(source)
+        self.added: deque = added if added is not None else deque()
+
+    def add(self, item: Any) -> None:
+        self.added.append(item)
+
+    def __iter__(self) -> Feed:
+        return self
+
+    def __next__(self) -> Any:
+        if self.added:
+            return self.added.popleft()
+        return next(self.source)
 
 
 def prefetch_pages(pages: Iterator, depth: int = 2) -> Iterator:

@@ -38,6 +38,7 @@ from customers.models import (
     Contact,
     Customer,
     PartyIdentification,
+    new_contact_id,
     new_customer_id,
 )
 from customers.services import customer_syncs_enable, customers_refresh_validation
@@ -467,7 +468,7 @@ class _Apply:
                 self.company_unknown(obj)
                 continue
             if contact is None:
-                contact = Contact(customer_id=company_pk, role=BUYER)
+                contact = Contact(customer_id=company_pk, contact_id=new_contact_id(), role=BUYER)
                 new.append(contact)
             else:
                 changed.append(contact)

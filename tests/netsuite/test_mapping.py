@@ -10,6 +10,7 @@ import pytest
 from netsuite.mapping import (
     MappingError,
     Mappings,
+    contact_to_netsuite,
     customer_to_netsuite,
     netsuite_keys,
     netsuite_to_customer_fields,
@@ -61,7 +62,14 @@ def address(**fields) -> SimpleNamespace:
 
 
 def contact(**fields) -> SimpleNamespace:
-    values = {"first_name": "Bob", "last_name": "Buyer", "email": "", "phone": "", "role": "Buyer"}
+    values = {
+        "contact_id": "K00C0FFEE0042",
+        "first_name": "Bob",
+        "last_name": "Buyer",
+        "email": "",
+        "phone": "",
+        "role": "Buyer",
+    }
     values.update(fields)
     return SimpleNamespace(**values)
 
@@ -224,3 +232,25 @@ def test_round_trip_keeps_the_customer_fields():
     back = netsuite_to_customer_fields(body, mappings=MAPPINGS)
     for name in ("first_name", "last_name", "email", "phone", "payment_term", "price_level", "subsidiary", "sales_rep"):
         assert back[name] == getattr(original, name), name
+
+
+def test_contact_is_attached_to_its_company_with_the_company_subsidiary():
+    body = contact_to_netsuite(
+        contact(first_name=" Grace ", last_name="Hopper", email="grace@example.com", phone="+1 555 0199"), "812", "2"
+    )
+    assert body == {
+        "externalId": "K00C0FFEE0042",
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "email": "grace@example.com",
+        "phone": "+1 555 0199",
+        "title": "Buyer",
+        "company": {"id": "812"},
+        "subsidiary": {"id": "2"},
+    }
+
+
+def test_contact_fields_cleared_in_the_portal_are_sent_empty_and_no_subsidiary_is_left_to_netsuite():
+    body = contact_to_netsuite(contact(role=""), "812", None)
+    assert (body["email"], body["phone"], body["title"]) == ("", "", "")
+    assert "subsidiary" not in body

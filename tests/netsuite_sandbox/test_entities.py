@@ -32,6 +32,25 @@ def test_contact_needs_an_existing_company_and_a_name(sandbox: NetSuiteSandbox, 
     assert (nameless.status_code, error_code(nameless)) == (400, "USER_ERROR")
 
 
+def test_contact_is_refused_a_company_that_is_not_a_customer_a_foreign_subsidiary_or_a_short_phone(
+    sandbox: NetSuiteSandbox, rest
+) -> None:
+    company_id = new_id(rest("PUT", "/record/v1/customer/eid:SHOPCO-2", json=company()))  # subsidiary 2
+    attached = {"firstName": "A", "company": {"id": str(company_id)}}
+    first = new_id(rest("PUT", "/record/v1/contact/eid:K1", json=attached))
+    # A company reference names a customer, not another contact.
+    other = rest("PUT", "/record/v1/contact/eid:K2", json={"firstName": "B", "company": {"id": str(first)}})
+    assert (other.status_code, error_code(other)) == (400, "NONEXISTENT_ID")
+    assert other.json()["o:errorDetails"][0]["o:errorPath"] == "company"
+    foreign = {"firstName": "B", "company": {"id": str(company_id)}, "subsidiary": {"id": "1"}}
+    moved = rest("PUT", "/record/v1/contact/eid:K2", json=foreign)
+    assert (moved.status_code, error_code(moved)) == (400, "USER_ERROR")
+    assert moved.json()["o:errorDetails"][0]["o:errorPath"] == "subsidiary"
+    short = rest("PATCH", f"/record/v1/contact/{first}", json={"phone": "12"})
+    assert (short.status_code, error_code(short)) == (400, "USER_ERROR")
+    assert [c["id"] for c in sandbox.contacts_of(company_id)] == [str(first)]
+
+
 def test_an_external_id_is_unique_across_customers_contacts_and_vendors(sandbox: NetSuiteSandbox, rest) -> None:
     new_id(rest("PUT", "/record/v1/customer/eid:SHARED-1", json=person()))
     as_contact = rest("PUT", "/record/v1/contact/eid:SHARED-1", json={"firstName": "A", "subsidiary": {"id": "1"}})

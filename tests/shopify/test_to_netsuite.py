@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from customers.models import SHOPIFY_CUST_ID, Contact, Customer, CustomerSync, PartyIdentification
+from customers.models import SHOPIFY_CUST_ID, Contact, Customer, CustomerSync, PartyIdentification, SyncFailure
 from shopify.mapping import SHOPIFY_COMPANY_ID
 from shopify.models import InboxEvent
 from shopify.services import subscriptions_create
@@ -41,7 +41,7 @@ def settle(shop, run_queued, deliveries: int) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_company_with_two_locations_and_three_contacts_reaches_netsuite_parent_first(
+def test_a_company_with_two_locations_and_three_contacts_reaches_netsuite_parent_first_with_its_contacts(
     live_shop, run_queued, netsuite_sandbox
 ):
     from django.db import connection
@@ -74,6 +74,12 @@ def test_a_company_with_two_locations_and_three_contacts_reaches_netsuite_parent
     assert CustomerSync.objects.get(customer=parent).status == CustomerSync.Status.SYNCED
     for customer in (parent, *locations):
         assert netsuite_sandbox.count_customers(external_id=customer.customer_id) == 1
+    # Its three contacts are NetSuite contact records attached to the parent, once each.
+    contacts = netsuite_sandbox.contacts_of(int(in_netsuite["id"]))
+    portal_contacts = Contact.objects.filter(customer=parent)
+    assert sorted(c["externalId"] for c in contacts) == sorted(portal_contacts.values_list("contact_id", flat=True))
+    assert sorted(c["email"] for c in contacts) == sorted(portal_contacts.values_list("email", flat=True))
+    assert not SyncFailure.objects.filter(record_type="contact", resolved_at=None).exists()
 
 
 @pytest.mark.django_db(transaction=True)
