@@ -259,6 +259,10 @@ class CustomerSync(models.Model):
     is_ready = models.BooleanField("ready to send", default=False)
     problems = models.TextField("what is missing", blank=True, help_text="One problem per line.")
     problem_code = models.CharField(max_length=60, blank=True, help_text="The first problem's error code.")
+    # A company bound in NetSuite whose contacts are still to be sent there (set in the transaction that binds it,
+    # cleared once each contact is sent or refused for its own data): a run killed in between leaves the company
+    # due, so the next run sends its contacts.
+    contacts_due = models.BooleanField(default=False, editable=False)
 
     class Meta:
         constraints = [

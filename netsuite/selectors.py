@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from customers.errors import ErrorCode, Kind
-from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdentification, SyncFailure, SyncLog
+from customers.models import Customer, CustomerSync, ExternalSystem, PartyIdentification
 
 from .models import NetSuiteConnection, RemoteCustomer
 
@@ -54,27 +54,15 @@ def connection_for_system(*, external_system: ExternalSystem) -> NetSuiteConnect
 
 
 def pushes_due(*, connection: NetSuiteConnection) -> QuerySet[CustomerSync]:
-    """The syncs the scheduled push sends: pending, changed since their last sync, or failed (or with contacts that
-    failed) for a reason other than their own data. A synced customer whose last change is the one a pull wrote
-    from NetSuite is not due: it has nothing of its own to send back (no echo)."""
-    # A company whose contacts failed for a reason other than their own data (a timeout, NetSuite busy) is sent
-    # again with them; IN (subquery) is planned once per query, not once per row.
-    contacts_to_retry = (
-        SyncFailure.objects.filter(
-            external_system_id=connection.external_system_id,
-            record_type=SyncLog.RecordType.CONTACT,
-            resolved_at__isnull=True,
-            customer_id__isnull=False,
-        )
-        .exclude(error_code__in=WAIT_FOR_CHANGE_CODES)
-        .values("customer_id")
-    )
+    """The syncs the scheduled push sends: pending, changed since their last sync, failed for a reason other than
+    their own data, or bound with contacts still to send (``contacts_due``). A synced customer whose last change is
+    the one a pull wrote from NetSuite is not due: it has nothing of its own to send back (no echo)."""
     changed = (
         Q(status__in=[CustomerSync.Status.PENDING, CustomerSync.Status.NOT_SYNCED])
         | Q(status=CustomerSync.Status.SYNCED, customer__modified_at__gt=F("last_synced_at"))
         | Q(status=CustomerSync.Status.ERROR, customer__modified_at__gt=F("last_attempt_at"))
         | (Q(status=CustomerSync.Status.ERROR) & ~Q(last_error_code__in=WAIT_FOR_CHANGE_CODES))
-        | Q(status=CustomerSync.Status.SYNCED, customer_id__in=contacts_to_retry)
+        | Q(status=CustomerSync.Status.SYNCED, contacts_due=True)
     )
     pulled = RemoteCustomer.objects.filter(
         connection=connection, customer_id=OuterRef("customer_id"), pulled_at__gte=OuterRef("customer__modified_at")

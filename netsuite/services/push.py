@@ -20,8 +20,10 @@ Contacts: once a company customer is bound (per record or from a batch), each of
 NetSuite contact record attached to it (``PUT /record/v1/contact/eid:{contactId}``, ``company`` = the company's
 internal ID), by the same worker threads and request slots as the customers. Each outcome is recorded under record
 type Contact (the contact's ID, with the company as its customer), so a refused contact is one failure in the
-queue, counted again when the company is next sent and resolved by a later success. A contact not sent because the
-login failed puts its company back to pending, so the next run sends it again.
+queue, counted again when the company is next sent and resolved by a later success. The transaction that binds a
+company also marks its contacts due (``CustomerSync.contacts_due``), cleared once each has been answered: a contact
+not sent (the login failed, NetSuite was busy, the run was killed) leaves the company due, and the next run sends
+its contacts again.
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ from customers.services import (
     attempt_record,
     attempts_record,
     customer_attempt,
-    customer_request_resync,
     customer_validate_for_export,
     identification_add,
 )
@@ -243,8 +244,10 @@ class _Push:
         self._log_buffer: list[Attempt] | None = None
         # Contacts of companies bound in this run, waiting for a worker thread (sent before further customers).
         self._contacts: deque[_ContactItem] = deque()
-        # Companies whose contacts the run could not send because NetSuite refused the login.
-        self._contacts_unsent: dict[int, Customer] = {}
+        # Contacts of each company bound in this run not yet answered, and the companies with a contact to send
+        # again (NetSuite failed for a reason other than the contact's data, or the run stopped before it).
+        self._contacts_owed: dict[int, int] = {}
+        self._contacts_again: set[int] = set()
 
     def run(self, customer_pks: Iterable[int], *, resume_batches: bool = False) -> PushReport:
         requested = list(dict.fromkeys(customer_pks))
@@ -288,7 +291,6 @@ class _Push:
             if self._contacts and not self.stopped:
                 # Contacts of the last companies bound (or of a batch read back, with nothing else to send).
                 self._send_each(iter(()))
-        self._contacts_left_for_next_run()
         self._report_connection()
         return self.report
 
@@ -326,23 +328,39 @@ class _Push:
         for done in outcomes:
             self._finish_batch(done)
 
+    def _contacts_owe(self, bound: Iterable[_Prepared]) -> None:
+        """Record, in the transaction that binds them, that these companies' contacts are still to be sent: a run
+        stopped or killed before they are answered leaves the company due (``contacts_due``), and the next run
+        sends them again (an upsert by external ID, safe to repeat)."""
+        companies = [item.customer.pk for item in bound if item.contacts]
+        if companies:
+            CustomerSync.objects.filter(customer_id__in=companies, external_system=self.system).update(
+                contacts_due=True
+            )
+
     def _queue_contacts(self, item: _Prepared, internal_id: str) -> None:
         """Queue the contacts of a company just bound, attached to its internal ID, with its subsidiary."""
         if not item.contacts:
             return
         subsidiary = (item.body.get("subsidiary") or {}).get("id")
+        company = item.customer.pk
+        self._contacts_owed[company] = self._contacts_owed.get(company, 0) + len(item.contacts)
         for contact in item.contacts:
             body = contact_to_netsuite(contact, internal_id, subsidiary)
             self._contacts.append(_ContactItem(contact=contact, company=item.customer, body=body))
 
-    def _contacts_left_for_next_run(self) -> None:
-        """Put back to pending the companies whose contacts a stopped run did not send (the next run sends them)."""
-        while self._contacts:
-            item = self._contacts.popleft()
-            self._contacts_unsent[item.company.pk] = item.company
-        for company in self._contacts_unsent.values():
-            customer_request_resync(customer=company, external_system=self.system)
-        self._contacts_unsent.clear()
+    def _contacts_answered(self, items: Iterable[_ContactItem]) -> None:
+        """Clear ``contacts_due`` of the companies whose contacts have all been answered, none to send again."""
+        done = []
+        for item in items:
+            company = item.company.pk
+            self._contacts_owed[company] -= 1
+            if not self._contacts_owed[company]:
+                del self._contacts_owed[company]
+                if company not in self._contacts_again:
+                    done.append(company)
+        if done:
+            CustomerSync.objects.filter(customer_id__in=done, external_system=self.system).update(contacts_due=False)
 
     def _report_connection(self) -> None:
         self.report.stopped = self.stopped
@@ -383,6 +401,7 @@ class _Push:
                 self._finish(item, result, error)
         # Contacts' outcomes are written with the bound customers' (one write of attempts per transaction).
         contact_attempts = self._contact_attempts(contacts)
+        self._contacts_answered(item for item, _result, _error in contacts)
         if not written:
             attempts_record(contact_attempts)
             return
@@ -409,10 +428,10 @@ class _Push:
         for item, result, error in done:
             company = item.company.customer_id
             if isinstance(error, AuthError):
-                # The connection cannot log in (reported once, for the connection): the company goes back to
-                # pending, so its contacts are sent with it by the next run.
+                # The connection cannot log in (reported once, for the connection): the company stays due for its
+                # contacts, so the next run sends them.
                 self.stopped = self.stopped or error
-                self._contacts_unsent[item.company.pk] = item.company
+                self._contacts_again.add(item.company.pk)
                 continue
             if error is None:
                 ok, code = True, ""
@@ -430,6 +449,9 @@ class _Push:
                     why = f"the portal failed while sending it ({type(error).__name__}: {error})"
                 ok = False
                 message = f"Contact {item.label()} of company {company} was not sent to NetSuite: {why}"
+                if code not in selectors.WAIT_FOR_CHANGE_CODES:
+                    # Not the contact's own data (a timeout, NetSuite busy): the next run sends it again.
+                    self._contacts_again.add(item.company.pk)
                 self.report.contacts_failed += 1
             attempts.append(
                 Attempt(
@@ -489,6 +511,7 @@ class _Push:
             attempts_record(also, now=now)
             return conflicts
         self._remember(bound)
+        self._contacts_owe(item for item, _internal_id in bound)
         attempts_record(
             [
                 *(self._attempt(item, ok=True, external_id=internal_id, message=in_netsuite(internal_id))
@@ -665,6 +688,7 @@ class _Push:
             with transaction.atomic():
                 identification_add(customer=customer, type=self.system.identification_type, value=internal_id)
                 self._remember([(item, internal_id)])
+                self._contacts_owe([item])
                 attempt_record(self._attempt(item, ok=True, external_id=internal_id, message=in_netsuite(internal_id)))
         except (IdentificationConflict, IntegrityError) as exc:
             self._fail_binding(item, internal_id, str(exc))

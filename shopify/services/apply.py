@@ -437,7 +437,14 @@ class _Apply:
                 changed.append(contact)
         if changed:
             Contact.objects.bulk_update(changed, ["first_name", "last_name", "email", "phone"], batch_size=500)
-            self.result.changed.update(c.customer_id for c in changed)
+            self.companies_changed({c.customer_id for c in changed})
+
+    def companies_changed(self, company_pks: set[int]) -> None:
+        """A company's contacts changed: the company counts as changed (``modified_at``), so the push sends it
+        again, and with it its contacts, as NetSuite contact records attached to it."""
+        if company_pks:
+            Customer.objects.filter(pk__in=company_pks).update(modified_at=self.now)
+            self.result.changed.update(company_pks)
 
     def apply_contacts(self, objs: list[ContactData]) -> None:
         fresh = self.newer(objs)
@@ -453,13 +460,14 @@ class _Apply:
         held = Contact.objects.in_bulk([self.record(o).contact_id for o in fresh if self.record(o).contact_id])
         new, changed, gone = [], [], []
         make_b2b = set()
+        touched: set[int] = set()
         for obj in fresh:
             record = self.record(obj)
             contact = held.get(record.contact_id)
             if obj.deleted:
                 if contact is not None:
                     gone.append(contact)
-                    self.result.changed.add(contact.customer_id)
+                    touched.add(contact.customer_id)
                 self.remember(obj, contact=None, company_shopify_id=obj.company_id, person_shopify_id=obj.customer_id)
                 self.applied(obj)
                 continue
@@ -473,7 +481,7 @@ class _Apply:
             else:
                 changed.append(contact)
                 if contact.customer_id != company_pk:
-                    self.result.changed.add(contact.customer_id)
+                    touched.add(contact.customer_id)
                     contact.customer_id = company_pk
             person = persons.get(obj.customer_id)
             if person is not None:
@@ -481,8 +489,9 @@ class _Apply:
                 if person.segment != Customer.Segment.B2B:
                     make_b2b.add(person.pk)
             self.remember(obj, contact=contact, company_shopify_id=obj.company_id, person_shopify_id=obj.customer_id)
-            self.result.changed.add(company_pk)
+            touched.add(company_pk)
             self.applied(obj)
+        self.companies_changed(touched)
         if new:
             Contact.objects.bulk_create(new, batch_size=500)
             for record in self.dirty_records.values():

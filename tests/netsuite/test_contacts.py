@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Contact, Customer, CustomerSync, SyncFailure, SyncLog
-from customers.services import Attempt, attempts_record
 from netsuite import selectors, services, tasks
+from netsuite.client import TIMEOUT, NetSuiteClient, RetryableError
 from netsuite.models import NetSuiteConnection
 from netsuite_sandbox import NetSuiteSandbox
 
@@ -213,28 +213,57 @@ def test_resync_of_a_failure_of_a_contact_deleted_since_marks_it_resolved(
 
 
 def test_a_contact_that_failed_for_a_passing_reason_is_sent_again_by_the_next_scheduled_push(
-    connection, make_customer, netsuite_sandbox
+    connection, make_customer, netsuite_sandbox, monkeypatch
 ):
     company = company_with_contacts(make_customer, 1)
-    push(connection, company)
     contact = company.contacts.get()
-    # As a push leaves a contact whose write timed out (the timeout itself is the client's, tested there).
-    attempts_record(
-        [
-            Attempt(
-                connection.external_system, record_type="contact", record_id=contact.contact_id, ok=False,
-                customer=company.pk, code="TIMEOUT", message="NetSuite did not answer in time.", sync_status=None,
-            )
-        ]
-    )  # fmt: skip
+
+    def no_answer(self, external_id, body):
+        raise RetryableError(TIMEOUT, "NetSuite did not answer in time.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(NetSuiteClient, "upsert_contact", no_answer)  # the client's own timeout is tested there
+        report = push(connection, company)
+    assert (report.succeeded, report.contacts_failed) == (1, 1)
+    assert [f.error_code for f in open_contact_failures()] == ["TIMEOUT"]
     assert company.pk in selectors.customer_pks_due_for_push(connection=connection)
 
     tasks.push_customers()
     assert not open_contact_failures()
     assert [c["externalId"] for c in in_netsuite(netsuite_sandbox, company)[1]] == [contact.contact_id]
+    assert company.pk not in selectors.customer_pks_due_for_push(connection=connection)
     # A contact refused for its own data waits for a change, as a customer does.
     Contact.objects.filter(pk=contact.pk).update(first_name="", last_name="")
     push(connection, company)
+    assert [f.error_code for f in open_contact_failures()] == ["USER_ERROR"]
+    assert company.pk not in selectors.customer_pks_due_for_push(connection=connection)
+
+
+def test_a_push_killed_after_binding_a_company_sends_its_contacts_on_the_next_run(
+    connection, make_customer, netsuite_sandbox, monkeypatch
+):
+    company = company_with_contacts(make_customer, 2)
+
+    real = services.push._Push._contact_attempts
+
+    def killed(self, done):
+        if done:
+            raise SystemExit("killed before the contacts' outcomes were written")
+        return real(self, done)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services.push._Push, "_contact_attempts", killed)
+        with pytest.raises(SystemExit):
+            push(connection, company)
+    sync = CustomerSync.objects.get(customer=company, external_system=connection.external_system)
+    assert (sync.status, sync.contacts_due) == ("synced", True)  # bound, its contacts owed
+    assert company.pk in selectors.customer_pks_due_for_push(connection=connection)
+
+    tasks.push_customers()
+    _record, contacts = in_netsuite(netsuite_sandbox, company)
+    assert sorted(c["externalId"] for c in contacts) == sorted(company.contacts.values_list("contact_id", flat=True))
+    sync.refresh_from_db()
+    assert sync.contacts_due is False
     assert company.pk not in selectors.customer_pks_due_for_push(connection=connection)
 
 

@@ -239,3 +239,29 @@ def test_a_company_with_one_location_gets_its_billing_address(shopify_connection
     assert list(location.addresses.values_list("label", "is_default_billing", "is_default_shipping")) == [
         ("Billing and shipping", True, True)
     ]
+
+
+def test_a_new_contact_of_a_company_already_in_netsuite_makes_the_company_due_again(
+    shopify_connection, deliver, run_queued, connection
+):
+    from django.utils import timezone
+
+    from netsuite.selectors import customer_pks_due_for_push
+
+    deliver("companies-create.json", "companies/create")
+    deliver("customers-create-buyer-claire.json", "customers/create")
+    deliver("company-contacts-create-claire.json", "company_contacts/create")
+    run_queued()
+    company = PartyIdentification.objects.get(type=SHOPIFY_COMPANY_ID, value="5100000001").customer
+    # As a push leaves it: in NetSuite, nothing changed since.
+    CustomerSync.objects.filter(customer=company, external_system=connection.external_system).update(
+        status=CustomerSync.Status.SYNCED, external_id="901", last_synced_at=timezone.now()
+    )
+    assert company.pk not in customer_pks_due_for_push(connection=connection)
+
+    # Only the contact is new: the company is sent again, and its contacts with it.
+    deliver("customers-create-buyer-mei.json", "customers/create")
+    deliver("company-contacts-create-mei.json", "company_contacts/create")
+    run_queued()
+    assert Contact.objects.filter(customer=company).count() == 2
+    assert company.pk in customer_pks_due_for_push(connection=connection)
