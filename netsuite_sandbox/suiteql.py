@@ -1,9 +1,9 @@
-"""A small SuiteQL for the customer table: a fixed grammar turned into parameterised sqlite SQL.
+"""A small SuiteQL for the customer and contact tables: a fixed grammar turned into parameterised sqlite SQL.
 
 Accepted (keywords and column names case-insensitive)::
 
     SELECT * | col [, col ...]
-    FROM customer [alias]
+    FROM customer | contact [alias]
     [WHERE cond [AND cond ...]]
     [ORDER BY col [ASC | DESC] [, col [ASC | DESC] ...]]
 
@@ -14,7 +14,9 @@ Accepted (keywords and column names case-insensitive)::
 
 Columns: id, entityid, externalid, isperson, firstname, lastname, companyname, email, phone, subsidiary,
 parent, terms, pricelevel, salesrep, entitystatus, isinactive, datecreated, lastmodifieddate,
-custentity_hc_shopify_customer_id. A column may be qualified by the table alias (`c.id`).
+custentity_hc_shopify_customer_id; of contact: id, entityid, externalid, firstname, lastname, email, phone, title,
+company, subsidiary, isinactive, datecreated, lastmodifieddate (NetSuite's contact table has these columns under
+these names; the sandbox has no others). A column may be qualified by the table alias (`c.id`).
 
 Examples::
 
@@ -22,6 +24,7 @@ Examples::
     SELECT * FROM customer WHERE lastmodifieddate >= TO_TIMESTAMP('2024-03-05 10:15:30', 'YYYY-MM-DD HH24:MI:SS')
         AND subsidiary = 2 AND isinactive = 'F' ORDER BY id ASC
     SELECT id FROM customer WHERE externalid = 'C10042'
+    SELECT id, externalid, datecreated FROM contact WHERE externalid IN ('K1', 'K2')
 
 Results as NetSuite gives them: every value a string, booleans 'T'/'F', NULL columns left out of the item,
 each item with `"links": []`. Times are in the account's time zone (the sandbox's `time_zone`, UTC unless set),
@@ -43,6 +46,14 @@ from typing import Any
 
 from .errors import NetSuiteError
 from .store import BOOL_COLUMNS, COLUMNS, DATETIME_COLUMNS, INT_COLUMNS, TIMESTAMP_FORMAT, to_stored
+
+CONTACT_COLUMNS: tuple[str, ...] = (
+    "id", "entityid", "externalid", "firstname", "lastname", "email", "phone", "title", "company", "subsidiary",
+    "isinactive", "datecreated", "lastmodifieddate",
+)  # fmt: skip
+TABLES: dict[str, tuple[str, ...]] = {"customer": COLUMNS, "contact": CONTACT_COLUMNS}
+# Read as numbers, as the customer table's INT_COLUMNS are.
+TABLE_INT_COLUMNS = INT_COLUMNS | {"company"}
 
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>>=|<=|<>|!=|=|>|<)"
@@ -68,6 +79,7 @@ class Query:
     """A parsed query: selected columns, and the WHERE and ORDER BY parts as sqlite SQL with parameters."""
 
     columns: list[str]
+    table: str = "customer"
     conditions: list[tuple[str, str]] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
     order_by: str = "id ASC"
@@ -85,12 +97,12 @@ class Query:
     def select_sql(self, limit: int, offset: int) -> tuple[str, list[Any]]:
         """Return the SQL and parameters of one page."""
         cols = ", ".join(self.columns)
-        sql = f"SELECT {cols} FROM customer{self.where(for_page=True)} ORDER BY {self.order_by} LIMIT ? OFFSET ?"  # noqa: S608
+        sql = f"SELECT {cols} FROM {self.table}{self.where(for_page=True)} ORDER BY {self.order_by} LIMIT ? OFFSET ?"  # noqa: S608
         return sql, [*self.params, limit, offset]
 
     def count_sql(self) -> tuple[str, list[Any]]:
         """Return the SQL and parameters counting every matching row."""
-        return f"SELECT COUNT(*) FROM customer{self.where(for_page=False)}", list(self.params)  # noqa: S608
+        return f"SELECT COUNT(*) FROM {self.table}{self.where(for_page=False)}", list(self.params)  # noqa: S608
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -116,6 +128,7 @@ class _Parser:
         self.toks = _tokens(text)
         self.i = 0
         self.alias: str | None = None
+        self.table = "customer"
 
     def peek(self) -> tuple[str, str]:
         return self.toks[self.i] if self.i < len(self.toks) else ("end", "")
@@ -142,10 +155,10 @@ class _Parser:
         name = text.lower()
         if "." in name:
             prefix, _, name = name.partition(".")
-            if prefix != (self.alias or "customer"):
+            if prefix != (self.alias or self.table):
                 raise SuiteQLError(f"Unknown table alias '{prefix}'.")
-        if name not in COLUMNS:
-            raise SuiteQLError(f"Search error occurred: Field '{name}' for record 'customer' was not found.")
+        if name not in TABLES[self.table]:
+            raise SuiteQLError(f"Search error occurred: Field '{name}' for record '{self.table}' was not found.")
         return name
 
     def parse(self) -> Query:
@@ -164,14 +177,15 @@ class _Parser:
                 self.take()
         self.expect("FROM")
         kind, table = self.take()
-        if kind != "ident" or table.lower() != "customer":
-            raise SuiteQLError(f"Record '{table}' was not found. The sandbox knows only 'customer'.")
+        if kind != "ident" or table.lower() not in TABLES:
+            raise SuiteQLError(f"Record '{table}' was not found. The sandbox knows only 'customer' and 'contact'.")
+        self.table = table.lower()
         kind, text = self.peek()
         if kind == "ident" and text.upper() not in ("WHERE", "ORDER"):
             self.alias = text.lower()
             self.take()
-        columns = [self.column(c) for c in raw_cols] if raw_cols else list(COLUMNS)
-        query = Query(columns=columns)
+        columns = [self.column(c) for c in raw_cols] if raw_cols else list(TABLES[self.table])
+        query = Query(columns=columns, table=self.table)
         if self.keyword("WHERE"):
             while True:
                 query.conditions.append(self.condition(query.params))
@@ -257,7 +271,7 @@ class _Parser:
                 except ValueError:
                     raise SuiteQLError(f"'{literal}' is not a date; use TO_TIMESTAMP or ISO 8601.") from None
                 return to_stored(when if when.tzinfo else when.replace(tzinfo=self.tz))
-            if col in INT_COLUMNS:
+            if col in TABLE_INT_COLUMNS:
                 if not literal.lstrip("-").isdigit():
                     raise SuiteQLError(f"'{literal}' is not a number for '{col}'.")
                 return int(literal)
@@ -265,7 +279,7 @@ class _Parser:
                 raise SuiteQLError(f"'{col}' takes 'T' or 'F'.")
             return literal.upper() if col in BOOL_COLUMNS else literal
         if kind == "num":
-            if col in INT_COLUMNS:
+            if col in TABLE_INT_COLUMNS:
                 if "." in text:
                     raise SuiteQLError(f"'{text}' is not a whole number for '{col}'.")
                 return int(text)

@@ -17,6 +17,12 @@ request per batch, plus one per ten batches.
 
 Only new customers go in batches. A linked customer's update is a PATCH per customer: its outcome can only be read
 from its task (one more request per customer), so a batch would cost more requests than it saves.
+
+The contacts of the companies a bulk load binds go in batches too (``send_contacts``: ``PUT /record/v1/contact`` as a
+collection, confirmed by SuiteQL on the contact table). Those batches are not stored: a contact is upserted by its
+external ID, so sending it again as a new job duplicates nothing, and its company stays due
+(``CustomerSync.contacts_due``) until each of its contacts has been answered, so a crash only means the next run
+sends them again.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -41,7 +47,7 @@ from .claims import claim_seconds, release_batch_claims
 from .threads import run_in_threads
 
 if TYPE_CHECKING:
-    from .push import _Prepared, _Push
+    from .push import _ContactItem, _Prepared, _Push
 
 REPLACED_SUBLISTS = ("addressBook",)
 # At most this many external IDs in one SuiteQL IN list (Oracle's limit on an IN list is 1,000).
@@ -51,13 +57,20 @@ POLL_AFTER = timedelta(seconds=3)
 # A job not completed after this long is left to the next run (its batch stays, its customers wait).
 SETTLE_MAX_SECONDS = 900.0
 
-Outcome = tuple["_Prepared", WriteResult | None, BaseException | None]
+Item = Union["_Prepared", "_ContactItem"]
+Outcome = tuple[Item, WriteResult | None, BaseException | None]
+
+
+def _chunks(items: list) -> Iterator[list]:
+    return (items[start : start + BATCH_MAX] for start in range(0, len(items), BATCH_MAX))
 
 
 @dataclass
 class _Batch:
     job: BatchJob
-    items: list[_Prepared]
+    items: list[Item]
+    # "customer" (stored as a BatchJob before it is sent) or "contact" (not stored: see the module's docstring).
+    record_type: str = "customer"
     found: dict[int, WriteResult] = field(default_factory=dict)
     errors: dict[int, NetSuiteError] = field(default_factory=dict)
     polled_at: datetime | None = None
@@ -67,6 +80,10 @@ class _Batch:
     @property
     def key(self) -> str:
         return str(self.job.idempotency_key)
+
+    @property
+    def stored(self) -> bool:
+        return self.job.pk is not None
 
     def unconfirmed(self) -> list[int]:
         return [n for n in range(len(self.items)) if n not in self.found and n not in self.errors]
@@ -87,7 +104,13 @@ class BatchSender:
 
     def send(self, items: list[_Prepared]) -> Iterator[tuple[list[Outcome], Callable[[], None]]]:
         """Send the items in batches; yield each batch's outcomes with what forgets the batch once they are kept."""
-        batches = [self._store(items[start : start + BATCH_MAX]) for start in range(0, len(items), BATCH_MAX)]
+        yield from self._send_batches([self._store(chunk) for chunk in _chunks(items)])
+
+    def send_contacts(self, items: list[_ContactItem]) -> Iterator[tuple[list[Outcome], Callable[[], None]]]:
+        """Upsert contacts of companies bound by this run in batches; yield each batch's outcomes."""
+        yield from self._send_batches([self._contact_batch(chunk) for chunk in _chunks(items)])
+
+    def _send_batches(self, batches: list[_Batch]) -> Iterator[tuple[list[Outcome], Callable[[], None]]]:
         share = self.connection.concurrency_share
         pending: list[_Batch] = []
         sent = run_in_threads(iter(batches), self._submit, workers=min(share, len(batches)), backlog=share * 2)
@@ -99,6 +122,13 @@ class BatchSender:
                 else:
                     yield from self._not_submitted(batch, error)
         yield from self.settle(pending)
+
+    def _contact_batch(self, items: list[_ContactItem]) -> _Batch:
+        job = BatchJob(
+            connection=self.connection, idempotency_key=uuid.uuid4(), method="PUT", created_at=timezone.now(),
+            customers=[item.company.pk for item in items], items=[item.body for item in items],
+        )  # fmt: skip
+        return _Batch(job, items, record_type="contact")
 
     def _store(self, items: list[_Prepared]) -> _Batch:
         key = uuid.uuid4()
@@ -118,33 +148,42 @@ class BatchSender:
     def _submit(self, batch: _Batch) -> JobRef:
         return submit_batch(
             self.push.client,
-            record_type="customer",
+            record_type=batch.record_type,
             method=batch.job.method,
             items=batch.job.items,
             idempotency_key=batch.key,
-            replace=REPLACED_SUBLISTS,
+            replace=REPLACED_SUBLISTS if batch.record_type == "customer" else (),
         )
 
     def _submitted(self, batch: _Batch, ref: JobRef) -> None:
         batch.job.job_url, batch.job.submitted_at = ref.url, ref.submitted_at
-        BatchJob.objects.filter(pk=batch.job.pk).update(job_url=ref.url, submitted_at=ref.submitted_at)
+        if batch.stored:
+            BatchJob.objects.filter(pk=batch.job.pk).update(job_url=ref.url, submitted_at=ref.submitted_at)
 
     def _not_submitted(self, batch: _Batch, error: BaseException) -> Iterator[tuple[list[Outcome], Callable]]:
         if isinstance(error, NetSuiteError) and (error.retryable or isinstance(error, AuthError)):
             # NetSuite may have the job: the batch stays, and the next run sends it again with the same key.
             self._leave(batch)
             if isinstance(error, NetSuiteError) and not isinstance(error, AuthError):
-                error.message += " The batch is sent again, with the same idempotency key, by the next run."
+                error.message += (
+                    " The batch is sent again, with the same idempotency key, by the next run."
+                    if batch.stored
+                    else " Its contacts are sent again by the next run."
+                )
             yield [(item, None, error) for item in batch.items], lambda: None
             return
         # Refused outright (or the portal failed before sending): no job exists; the customers are free again.
         yield [(item, None, error) for item in batch.items], lambda: self._forget(batch)
 
     def _leave(self, batch: _Batch) -> None:
+        if not batch.stored:
+            return  # contacts: their companies stay due, and the next run sends them again
         self.left_for_later += 1
         BatchJob.objects.filter(pk=batch.job.pk).update(owner="", owner_until=timezone.now())
 
     def _forget(self, batch: _Batch) -> None:
+        if not batch.stored:
+            return
         BatchJob.objects.filter(pk=batch.job.pk).delete()
         release_batch_claims(connection=self.connection, key=batch.key)
 
@@ -221,13 +260,14 @@ class BatchSender:
                 break
             group.append(batch)
             for n in missing:
-                wanted[batch.items[n].customer.customer_id] = (batch, n)
+                wanted[batch.items[n].external_id] = (batch, n)
         if not wanted:
             return
         before = {batch.key: len(batch.unconfirmed()) for batch in group}
+        record_type = group[0].record_type  # one push settles customers' and contacts' batches apart
         # External IDs hold [A-Za-z0-9_-] only (the client refuses others before sending): safe in a literal.
         listed = ", ".join(f"'{external_id}'" for external_id in wanted)
-        query = f"SELECT id, externalid, datecreated FROM customer WHERE externalid IN ({listed})"  # noqa: S608
+        query = f"SELECT id, externalid, datecreated FROM {record_type} WHERE externalid IN ({listed})"  # noqa: S608
         page = self.push.client.suiteql_page(query, limit=CONFIRM_IDS)
         for row in page.items:
             found = wanted.get(str(row.get("externalid") or ""))
@@ -236,7 +276,7 @@ class BatchSender:
                 continue
             batch, n = found
             if created >= batch.job.submitted_at:
-                location = f"{self.push.client.config.rest_url}/record/v1/customer/{row['id']}"
+                location = f"{self.push.client.config.rest_url}/record/v1/{record_type}/{row['id']}"
                 batch.found[n] = WriteResult(internal_id=str(row["id"]), location=location)
         for batch in group:
             missing = batch.unconfirmed()
@@ -265,13 +305,11 @@ class BatchSender:
             return False
         tasks = task_ids(client, batch.job.job_url)
         for n in batch.unconfirmed():
-            customer_id = batch.items[n].customer.customer_id
+            what = f"{batch.record_type} {batch.items[n].external_id}"
             if n >= len(tasks):
-                batch.errors[n] = NetSuiteError(
-                    "MALFORMED_RESPONSE", f"NetSuite's batch job has no task for customer {customer_id}."
-                )
+                batch.errors[n] = NetSuiteError("MALFORMED_RESPONSE", f"NetSuite's batch job has no task for {what}.")
                 continue
-            result = task_result(client, batch.job.job_url, tasks[n], f"customer {customer_id}")
+            result = task_result(client, batch.job.job_url, tasks[n], what)
             if isinstance(result, WriteResult):
                 batch.found[n] = result
             else:
@@ -282,7 +320,7 @@ class BatchSender:
         if time.monotonic() - self._owned_at < 30:
             return
         self._owned_at = time.monotonic()
-        BatchJob.objects.filter(pk__in=[b.job.pk for b in pending]).update(
+        BatchJob.objects.filter(pk__in=[b.job.pk for b in pending if b.stored]).update(
             owner_until=timezone.now() + timedelta(seconds=claim_seconds())
         )
         if self.push.claims is not None:

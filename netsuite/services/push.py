@@ -100,6 +100,9 @@ logger = logging.getLogger(__name__)
 
 # Results written in one transaction at most; prepared customers handed out ahead, per request slot.
 FINISH_BATCH = 50
+# A bulk load sends the contacts of the companies it bound in batches too once there are this many (fewer go one
+# request each: a batch's job and its SuiteQL read cost more than they save).
+CONTACTS_BATCH_MIN = 10
 FINISH_LINGER = 0.1  # seconds to gather results for one transaction (each costs this thread the GIL a while)
 BACKLOG_PER_SLOT = 20
 
@@ -128,6 +131,10 @@ class _Prepared:
     def operation(self) -> str:
         return OPERATION_UPDATE if self.internal_id else OPERATION_UPSERT
 
+    @property
+    def external_id(self) -> str:
+        return self.customer.customer_id
+
 
 @dataclass
 class _ContactItem:
@@ -136,6 +143,10 @@ class _ContactItem:
     contact: Contact
     company: Customer
     body: dict
+
+    @property
+    def external_id(self) -> str:
+        return self.contact.contact_id
 
     def label(self) -> str:
         name = str(self.contact)
@@ -282,6 +293,12 @@ class _Push:
                         sender = BatchSender(self)
                         for done, forget in sender.send(new):
                             self._finish_batch(done, then=forget)
+                        if len(self._contacts) >= CONTACTS_BATCH_MIN:
+                            # The contacts of the companies these batches bound, in batches too.
+                            contacts = list(self._contacts)
+                            self._contacts.clear()
+                            for done, forget in sender.send_contacts(contacts):
+                                self._finish_batch(done, then=forget)
                         if sender.left_for_later:
                             self.note_problem(
                                 f"{sender.left_for_later} batch(es) wait in NetSuite: the next run reads their results."

@@ -86,6 +86,35 @@ def test_contacts_of_companies_sent_in_batches_are_attached_once_the_batch_is_re
     assert netsuite_sandbox.stats["requests_by_route"][CONTACT_ROUTE] == 8
 
 
+def test_a_bulk_load_sends_the_contacts_of_its_companies_in_batches_too(connection, make_customer, netsuite_sandbox):
+    connection.batch_threshold = 2
+    connection.save()
+    companies = [company_with_contacts(make_customer, 3, name=f"Co {n}") for n in range(5)]
+    refused = companies[0].contacts.order_by("id").first()
+    Contact.objects.filter(pk=refused.pk).update(first_name="", last_name="")  # NetSuite wants a name
+    tasks.push_customers()
+
+    routes = netsuite_sandbox.stats["requests_by_route"]
+    assert routes["PUT /record/v1/customer"] == 1  # one batch of five companies
+    assert routes["PUT /record/v1/contact"] == 1  # one batch of their fifteen contacts
+    assert CONTACT_ROUTE not in routes  # none sent one by one
+    for company in companies:
+        _record, contacts = in_netsuite(netsuite_sandbox, company)
+        expected = company.contacts.exclude(pk=refused.pk).values_list("contact_id", flat=True)
+        assert sorted(c["externalId"] for c in contacts) == sorted(expected)
+    # The refused one, read from its task, is one failure under record type Contact; the others are logged sent.
+    [failure] = open_contact_failures()
+    assert (failure.record_id, failure.customer_id, failure.error_code) == (
+        refused.contact_id,
+        companies[0].pk,
+        "USER_ERROR",
+    )
+    assert SyncLog.objects.filter(record_type="contact", outcome="success").count() == 14
+    # Every contact answered, none to send again for a passing reason: no company is due.
+    assert not CustomerSync.objects.filter(contacts_due=True).exists()
+    assert not selectors.customer_pks_due_for_push(connection=connection)
+
+
 def test_pushing_twice_creates_no_duplicate_contact_and_updates_the_one_there(
     connection, make_customer, netsuite_sandbox
 ):

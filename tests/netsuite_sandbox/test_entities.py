@@ -64,3 +64,18 @@ def test_an_external_id_is_unique_across_customers_contacts_and_vendors(sandbox:
     renamed = rest("PATCH", f"/record/v1/customer/{cid}", json={"externalId": "VEND-9"})
     assert (renamed.status_code, error_code(renamed)) == (400, "DUP_ENTITY")
     assert sandbox.count_customers() == 2
+
+
+def test_suiteql_reads_the_contact_table_with_its_own_columns(sandbox: NetSuiteSandbox, rest, suiteql) -> None:
+    company_id = new_id(rest("PUT", "/record/v1/customer/eid:SHOPCO-3", json=company()))
+    for eid in ("K10", "K11"):
+        rest("PUT", f"/record/v1/contact/eid:{eid}", json={"firstName": "A", "company": {"id": str(company_id)}})
+    answer = suiteql("SELECT id, externalid, company, datecreated FROM contact WHERE externalid IN ('K10', 'K11')")
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["items"]
+    assert sorted(r["externalid"] for r in rows) == ["K10", "K11"]
+    assert {r["company"] for r in rows} == {str(company_id)} and all(r["datecreated"] for r in rows)
+    # A customer's column is not a contact's.
+    wrong = suiteql("SELECT companyname FROM contact")
+    assert (wrong.status_code, error_code(wrong)) == (400, "INVALID_PARAMETER")
+    assert "for record 'contact'" in wrong.text
