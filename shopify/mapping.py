@@ -187,6 +187,12 @@ def _text(value: Any, limit: int) -> str:
 def _required_id(payload: Mapping, expected_type: str, what: str) -> str:
     found = gid_id(payload.get("id"), expected_type) or gid_id(payload.get("admin_graphql_api_id"), expected_type)
     if not found:
+        given = [f"{key} {payload[key]!r}" for key in ("id", "admin_graphql_api_id") if payload.get(key) is not None]
+        if given:
+            raise UnreadablePayload(
+                f"The {what}'s Shopify ID cannot be read ({', '.join(given)}): a {expected_type} ID is a positive "
+                f"number or gid://shopify/{expected_type}/<number>."
+            )
         raise UnreadablePayload(f"The {what} has no Shopify ID (neither id nor admin_graphql_api_id).")
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jobs.services import job_run, user_by_id
 
 from . import selectors
+from .client import ShopifyError
 from .services import inbox_process, inbox_sweep, shopify_reconcile
 
 RECONCILE_JOB = "reconcile_shopify"
@@ -43,11 +44,21 @@ def reconcile(*, connection_id: int | None = None, trigger: str = "scheduled", u
         else list(selectors.connections_active())
     )
     lines = []
+    failed: list[ShopifyError] = []
     for connection in connections:
         if not connection.has_credentials:
             lines.append(f"{connection}: skipped, no access token.")
             continue
-        with job_run(job=RECONCILE_JOB, trigger=trigger, user=user) as progress:
-            report = shopify_reconcile(connection=connection, trigger=trigger, progress=progress)
+        try:
+            with job_run(job=RECONCILE_JOB, trigger=trigger, user=user) as progress:
+                report = shopify_reconcile(connection=connection, trigger=trigger, progress=progress)
+        except ShopifyError as exc:
+            # Its job run says failed and why; one shop refusing must not keep the other shops from reconciling.
+            lines.append(f"{connection}: stopped: {exc.message} [{exc.code}]")
+            failed.append(exc)
+            continue
         lines.append(f"{connection}: {report.summary()}")
+    if failed:
+        # The task fails (django-q2 keeps it under Failed tasks) once every shop had its turn.
+        raise ShopifyError(failed[0].code, " ".join(lines))
     return " ".join(lines) or "No active Shopify connection."

@@ -96,3 +96,23 @@ def test_which_customers_are_active(previous, new, active, expected):
     obj = CustomerData(shopify_id="1", updated_at=datetime.now(UTC), state=new, active=active)
     customer = Customer(pk=1, is_active=previous != "disabled") if previous else None
     assert customer_is_active(obj=obj, customer=customer, previous_state=previous) is expected
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ({"email": "a@x.io", "updated_at": "2025-05-01T10:00:00Z"}, "has no Shopify ID"),
+        (
+            {"id": "not-a-number", "updated_at": "2025-05-01T10:00:00Z"},
+            "Shopify ID cannot be read (id 'not-a-number')",
+        ),
+        (
+            {"admin_graphql_api_id": "gid://shopify/Company/42", "updated_at": "2025-05-01T10:00:00Z"},
+            "gid://shopify/Customer/<number>",
+        ),
+    ],
+)
+def test_an_unreadable_id_is_told_apart_from_a_missing_one(body, reason):
+    with pytest.raises(UnreadablePayload) as failure:
+        objects_from_webhook("customers/update", json.dumps(body))
+    assert reason in str(failure.value)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from customers.models import SHOPIFY_CUST_ID, Contact, Customer, PartyIdentification, SyncLog
 from jobs.models import JobRun
 from jobs.registry import JOBS
-from shopify.client import BULK_FAILED, ShopifyError
+from shopify import tasks
+from shopify.client import BULK_FAILED, UNAUTHORIZED, ShopifyError
 from shopify.mapping import SHOPIFY_COMPANY_ID
 from shopify.models import InboxEvent, ShopifyConnection
 from shopify.services import lines_apply, shopify_reconcile, subscriptions_create
@@ -168,3 +169,39 @@ def test_reconciliation_writes_without_signals_yet_marks_and_queues_the_push(
     assert CustomerSync.objects.get(customer=customer).status == CustomerSync.Status.PENDING
     pushes = [t for t in task_queue.drain() if t["func"] == "netsuite.tasks.push_changed_customers"]
     assert [t["kwargs"]["customer_pks"] for t in pushes] == [[customer.pk]]
+
+
+@pytest.fixture
+def refused_shop(db) -> ShopifyConnection:
+    """An active shop created before the sandbox's one whose token Shopify refuses (the sandbox answers 401)."""
+    return ShopifyConnection.objects.create(shop_domain="refused-shop.myshopify.com", access_token="shpat_revoked")
+
+
+@pytest.mark.django_db
+def test_a_shop_that_refuses_the_token_does_not_keep_the_next_shop_from_reconciling(
+    refused_shop, sandbox_connection, shopify_sandbox
+):
+    refused_shop.api_url = shopify_sandbox.admin_api_url
+    refused_shop.save()
+    assert refused_shop.pk < sandbox_connection.pk  # the refused shop comes first
+    shopify_sandbox.seed_customers(2)
+    with pytest.raises(ShopifyError) as failure:
+        tasks.reconcile()
+    assert failure.value.code == UNAUTHORIZED
+    assert "refused-shop.myshopify.com: stopped" in failure.value.message and "2 applied" in failure.value.message
+    assert len(shopify_ids()) == 2
+    runs = JobRun.objects.filter(job="reconcile_shopify").order_by("pk")
+    assert [r.status for r in runs] == [JobRun.Status.FAILED, JobRun.Status.DONE]
+
+
+@pytest.mark.django_db
+def test_the_command_reconciles_every_shop_and_then_reports_the_one_that_failed(
+    refused_shop, sandbox_connection, shopify_sandbox, capsys
+):
+    refused_shop.api_url = shopify_sandbox.admin_api_url
+    refused_shop.save()
+    shopify_sandbox.seed_customers(2)
+    with pytest.raises(CommandError, match=r"refused-shop\.myshopify\.com: reconciliation stopped"):
+        call_command("reconcile_shopify")
+    assert "2 applied" in capsys.readouterr().out
+    assert len(shopify_ids()) == 2

@@ -38,11 +38,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if not connections:
             raise CommandError("No active Shopify connection. Add one with manage.py shopify_connection first.")
+        # Every shop gets its turn: one that cannot be read is reported, and the command fails at the end.
+        problems = []
         for conn in connections:
             if not conn.has_credentials:
-                raise CommandError(
-                    f"{conn.shop_domain} has no access token: set one with manage.py shopify_connection."
-                )
+                problems.append(f"{conn.shop_domain} has no access token: set one with manage.py shopify_connection.")
+                continue
             try:
                 with job_run(
                     job=RECONCILE_JOB, trigger=SyncLog.Trigger.ON_DEMAND, show_progress=sys.stderr.isatty()
@@ -51,5 +52,8 @@ class Command(BaseCommand):
                         connection=conn, since=since_dt, full=full, trigger=SyncLog.Trigger.ON_DEMAND, progress=progress
                     )
             except ShopifyError as exc:
-                raise CommandError(f"{conn.shop_domain}: reconciliation stopped: {exc.message} [{exc.code}]") from None
+                problems.append(f"{conn.shop_domain}: reconciliation stopped: {exc.message} [{exc.code}]")
+                continue
             self.stdout.write(f"{conn.shop_domain}: {report.summary()}")
+        if problems:
+            raise CommandError("\n".join(problems))
