@@ -27,6 +27,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -254,6 +256,7 @@ def measure_recount_in(wrappers: dict, db: str, rounds: int) -> float:
 
 
 def main() -> None:
+    os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())  # throwaway, as the bench data
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=1_000_000)

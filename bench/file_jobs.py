@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -501,6 +503,7 @@ def measure(dbs: Databases, step: str, rows: int, data: Path | None) -> dict:
 
 
 def main() -> None:
+    os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())  # throwaway, as the bench data
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows for the ceilings and the large runs")
     parser.add_argument("--iie-rows", type=int, default=20_000, help="rows for the django-import-export comparison")

@@ -36,6 +36,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -330,6 +332,7 @@ def pull_figures(sandbox, connection, count: int, latency_ms: int) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())  # throwaway, as the bench data
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--push", type=int, default=20000, help="new customers pushed per record, then batched")
     parser.add_argument("--workers-push", type=int, default=5000, help="customers pushed by three workers at once")

@@ -32,6 +32,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 SHOP = "bench-store.myshopify.com"
@@ -430,6 +432,7 @@ def bench_e2e(args) -> dict:
 
 
 def main() -> None:
+    os.environ.setdefault("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())  # throwaway, as the bench data
     if len(sys.argv) == 3 and sys.argv[1] == "memory-child":
         sys.path.insert(0, str(ROOT))
         memory_child(sys.argv[2])
