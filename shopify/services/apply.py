@@ -235,10 +235,13 @@ class _Apply:
         if not ordered:
             return self.result
         persons = [o.shopify_id for o in ordered if o.kind == "customer"]
+        keys = {_key(o) for o in ordered}
+        # A company contact shows its person's name: take the person's link too (creating it waits for a worker
+        # that is applying that person right now to commit), so the contact reads the person as committed, and a
+        # person applied after it finds the contact's link below.
+        keys |= {("customer", o.customer_id) for o in ordered if o.kind == "contact" and o.customer_id}
         # A person's change rewrites the Contact rows that show it: lock those links too.
-        self.lock(
-            [_key(o) for o in ordered], extra=Q(kind="contact", person_shopify_id__in=persons) if persons else None
-        )
+        self.lock(list(keys), extra=Q(kind="contact", person_shopify_id__in=persons) if persons else None)
         for kind in ("customer", "company", "location"):
             objs = [o for o in ordered if o.kind == kind]
             if objs:
