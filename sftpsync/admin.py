@@ -268,11 +268,13 @@ class FeedAdmin(admin.ModelAdmin):
 
 @admin.register(FeedFile)
 class FeedFileAdmin(admin.ModelAdmin):
+    # The reason beside the status: at the end of the row it was off screen even at 1920 pixels.
     list_display = (
         "file_name",
         "feed",
         "direction",
         "status",
+        "reason",
         "rows_total",
         "rows_ok",
         "rows_failed",
@@ -280,7 +282,6 @@ class FeedFileAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "moved_at",
-        "reason",
     )
     list_filter = ("status", "direction", "feed__kind", "feed__external_system")
     search_fields = ("file_name", "remote_path", "sha256", "reason")

@@ -52,7 +52,7 @@ def digits_id(value: str, what: str) -> str:
         return value  # the usual case, nothing to repair
     repaired = repair(value)
     if repaired and not (repaired.isascii() and DIGITS.fullmatch(repaired)):
-        raise RowError(f"{what} '{_shown(repaired)}' is not a number; it holds only digits")
+        raise RowError(f"{what} '{_shown(repaired)}' is not a number: {what}s hold digits only")
     return repaired
 
 

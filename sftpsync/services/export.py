@@ -643,7 +643,9 @@ def invalid_customers_log(*, feed: Feed, trigger: str, user: Any = None) -> int:
 
 
 def _invalid_message(customer_id: str, system: ExternalSystem, problems: str) -> str:
-    listed = "; ".join(p for p in problems.splitlines() if p.strip()) or "it has not been checked yet"
+    # Each problem is a sentence of its own (ending with a period): joined into one sentence, without doubled stops.
+    sentences = [p.strip().rstrip(".") for p in problems.splitlines() if p.strip()]
+    listed = "; ".join(sentences) or "it has not been checked yet"
     return (
         f"Customer {customer_id} was not exported to {system.name}: {listed}. "
         "Fix this on the customer; the next export sends it."

@@ -38,6 +38,17 @@ def test_feed_and_ledger_pages_open(admin_client_logged_in: Client, local_feeds:
     assert admin_client_logged_in.get(reverse("admin:sftpsync_feedfile_add")).status_code == 403
 
 
+def test_the_ledger_list_shows_the_reason_beside_the_status(admin_client_logged_in: Client, local_feeds: Feeds) -> None:
+    # Last in the row, the reason (why a file failed) was past the right edge of the table even at 1920 pixels.
+    FeedFile.objects.create(
+        feed=local_feeds.historical, direction="in", file_name="u.csv", remote_path="/x/u.csv", sha256="cd",
+        status="failed", reason="The file is UTF-16 text",
+    )  # fmt: skip
+    html = admin_client_logged_in.get(reverse("admin:sftpsync_feedfile_changelist")).content.decode()
+    headers = html[html.index('id="result_list"') :]
+    assert headers.index("column-status") < headers.index("column-reason") < headers.index("column-rows_total")
+
+
 def user_in_group(group: str) -> Client:
     user = get_user_model().objects.create_user(group.lower(), password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=group))

@@ -144,6 +144,7 @@ def test_ids_that_are_not_digits_are_rejected() -> None:
     failures = {r.line: r.reason for r in rows if isinstance(r, RowFailure)}
     assert set(failures) == {2, 3, 4, 5, 6}
     assert "'abc def' is not a number" in failures[2] and "'José' is not a number" in failures[3]
+    assert "is not a number: NetSuite internal IDs hold digits only" in failures[2]
     assert "'-5' is not a number" in failures[4] and "'12 34' is not a number" in failures[5]
     assert "external ID does not allow" in failures[6]  # partyId 'C1 0005'
     assert [r.values["value"] for r in rows if isinstance(r, Row)] == ["8816"]

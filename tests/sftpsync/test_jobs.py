@@ -341,6 +341,9 @@ def test_export_writes_one_file_with_the_exact_header_and_marks_customers(local_
     assert ada.syncs.get().status == "exported"
     refused = company.syncs.get()
     assert (refused.status, refused.last_error_code) == ("error", "COMPANY_NOT_SUPPORTED")
+    # One sentence, its problem's own period not doubled before the advice.
+    assert refused.last_error_message.startswith(f"Customer {company.customer_id} was not exported to ")
+    assert ".." not in refused.last_error_message and "REST connector. Fix this" in refused.last_error_message
     assert SyncFailure.objects.get(customer=company, resolved_at=None).error_code == "COMPANY_NOT_SUPPORTED"
     assert ExportedCustomer.objects.filter(feed_file=entry).count() == 1
     assert entry.status == "done" and entry.rows_total == 1 and len(entry.sha256) == 64
