@@ -448,15 +448,17 @@ GUIDANCE: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.NETSUITE_IMPORT_ERROR: ErrorInfo(
         "NetSuite could not take the export file",
         "HC_SC_ImportCustomer could not download, submit or move the export file (its error file's reason is in the "
-        "message) and moved it to export/failed/. Fix the cause (a folder on the server, NetSuite's import map); the "
-        "next export sends the customers again.",
+        "message) and moved it to export/failed/. Fix the cause (a folder on the server, NetSuite's import map). The "
+        "scheduled export does not send these customers again by itself: a cause not yet fixed would add a file to "
+        "export/failed/ every run.",
         Kind.SETUP,
     ),
     ErrorCode.NETSUITE_FILE_FAILED: ErrorInfo(
         "Export file in NetSuite's failed/ folder",
         "NetSuite moved the export file to export/failed/ without importing it. Read its error file in "
         "export/error/archive/ and the job 'Add Customer-<file>' on NetSuite's CSV Import Job Status page (Setup > "
-        "Import/Export > View CSV Import Status), fix the cause; the next export sends the customers again.",
+        "Import/Export > View CSV Import Status) and fix the cause. The scheduled export does not send these customers "
+        "again by itself.",
         Kind.SETUP,
     ),
     ErrorCode.NETSUITE_ID_NOT_RETURNED: ErrorInfo(

@@ -69,8 +69,11 @@ EXPORTABLE_STATUSES = (
     CustomerSync.Status.ERROR,
 )
 MAPPING_MISSING = ErrorCode.MAPPING_MISSING
-# Set by export_errors when NetSuite's ID has not come back in time; a scheduled export leaves it to a RESYNC.
+# Set by export_errors: NetSuite's ID has not come back in time, or NetSuite could not take the file (an error file,
+# a file in failed/). A scheduled export leaves these customers to a RESYNC: the same row or file would be refused
+# again, and every run would add one more file to NetSuite's failed/ folder until the cause is fixed.
 ID_NOT_RETURNED = ErrorCode.NETSUITE_ID_NOT_RETURNED
+WAIT_FOR_RESYNC = (ID_NOT_RETURNED, ErrorCode.NETSUITE_IMPORT_ERROR, ErrorCode.NETSUITE_FILE_FAILED)
 # Lock namespaces: an export entry being placed (PostgreSQL), and a feed's export run (SQLite); the inbound feeds'
 # own is the feed's job lock.
 
@@ -151,13 +154,14 @@ class _Which:
         """The claimable customers' conditions (sync row s, customer c) and their parameters."""
         i = sql.table(PartyIdentification)
         # An operator's resync or selective export takes any status, but never a customer NetSuite already has. A
-        # scheduled run leaves a customer whose NetSuite ID never came back to a RESYNC: NetSuite rejected its row
-        # for a reason only its CSV import status page shows, and the same row would be rejected again.
+        # scheduled run leaves to a RESYNC a customer whose NetSuite ID never came back (NetSuite rejected its row
+        # for a reason only its CSV import status page shows) or whose file NetSuite could not take (WAIT_FOR_RESYNC).
         if self.given is not None:
             which, params = f"s.customer_id IN ({', '.join(['%s'] * len(self.given))})", list(self.given)
         else:
-            which = "s.status IN (%s, %s, %s) AND NOT (s.status = %s AND s.last_error_code = %s)"
-            params = [*EXPORTABLE_STATUSES, CustomerSync.Status.ERROR, ID_NOT_RETURNED]
+            waiting = ", ".join(["%s"] * len(WAIT_FOR_RESYNC))
+            which = f"s.status IN (%s, %s, %s) AND NOT (s.status = %s AND s.last_error_code IN ({waiting}))"
+            params = [*EXPORTABLE_STATUSES, CustomerSync.Status.ERROR, *WAIT_FOR_RESYNC]
         for column, values in (("subsidiary", self.unmapped_subsidiaries), ("account_source", self.unmapped_sources)):
             if values:
                 which += f" AND c.{column} NOT IN ({', '.join(['%s'] * len(values))})"

@@ -174,6 +174,12 @@ def test_file_level_errors_failed_files_and_missing_ids_mark_their_customers(
     assert alone.syncs.get().last_error_code == FAILED_CODE
     lone.refresh_from_db()
     assert lone.status == "failed" and lone.remote_path.endswith(f"/failed/{lone.file_name}")
+    # A file NetSuite could not take would fail again until its cause is fixed: the schedule leaves it to a RESYNC.
+    run_export(trigger="scheduled")
+    assert FeedFile.objects.filter(direction="out").count() == 2
+    assert (
+        not ExportedCustomer.objects.filter(customer__in=[*too_many, alone]).exclude(feed_file__in=[big, lone]).exists()
+    )
 
     # Rows NetSuite rejects are reported nowhere the portal reads: after the feed's wait they become failures.
     # (a customer status NetSuite's account does not have: the portal cannot know the account's list)
