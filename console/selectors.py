@@ -312,6 +312,16 @@ def job_link(spec: JobSpec) -> str:
     return f"{reverse('admin:console_jobs')}#job-{spec.key}"
 
 
+def connection_failures_open() -> QuerySet[SyncFailure]:
+    """The connections NetSuite or Shopify refuses now, newest first (read on every dashboard view: a partial index
+    of their own, ``sync_failure_open_conn``, keeps them apart from the many open customer failures)."""
+    return (
+        SyncFailure.objects.filter(record_type=SyncLog.RecordType.CONNECTION, resolved_at__isnull=True)
+        .select_related("external_system")
+        .order_by("-last_seen_at")
+    )
+
+
 def dashboard_warnings(
     *, systems: list[ExternalSystem], jobs: list[JobState], counts: DashboardCounts | None
 ) -> list[Warning]:
@@ -412,10 +422,7 @@ def dashboard_warnings(
                 "Run details",
             )
         )
-    down = SyncFailure.objects.filter(
-        record_type=SyncLog.RecordType.CONNECTION, resolved_at__isnull=True
-    ).select_related("external_system")
-    for failure in down.order_by("-last_seen_at")[:10]:
+    for failure in connection_failures_open()[:10]:
         warnings.append(
             Warning(
                 f"{failure.external_system.name}: {failure.message}",

@@ -16,22 +16,12 @@ from integration_portal.bulk import RowInserter, db_datetime
 from sftpsync.models import FeedFile
 from sftpsync.services import export
 
+from ..plans import analyze, plan
 from .fixtures_jobs import Feeds, file_system_fixture, local_feeds_fixture, make_feeds_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 CUSTOMER_FIRST = "party_ident_customer_type"  # (customer, type)
 TYPE_FIRST = "party_ident_type_value_unique"  # (type, value)
-
-
-def _plan(statement: str, params: list) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Small test tables would be read whole; without that option the planner shows which index it takes.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("EXPLAIN " + statement, params)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
-        return "\n".join(" ".join(str(v) for v in row) for row in cursor.fetchall())
 
 
 def _seed(feeds: Feeds, count: int = 3000) -> FeedFile:
@@ -50,8 +40,7 @@ def _seed(feeds: Feeds, count: int = 3000) -> FeedFile:
     if connection.vendor == "postgresql":
         # Autovacuum analyses a loaded table soon; SQLite never has statistics unless asked (Django does not ask),
         # which is when its planner took the (type, value) index.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        analyze()
     return FeedFile.objects.create(feed=feeds.export, direction="out", file_name="plan.csv")
 
 
@@ -65,10 +54,10 @@ def test_the_claim_looks_netsuite_ids_up_by_customer(local_feeds: Feeds) -> None
     where, params = export._Which(None).where()
     params = [local_feeds.system.pk, True, True, *params, NETSUITE_CUSTOMER_ID]
     statement = export._claim_sql(where, 2)
-    _uses_the_customer_index(_plan(statement, [20000, 0, entry.pk, 1, entry.pk, 20000, *params, 20000, 2]))
-    _uses_the_customer_index(_plan(export._count_sql(where), params))
+    _uses_the_customer_index(plan(statement, [20000, 0, entry.pk, 1, entry.pk, 20000, *params, 20000, 2]))
+    _uses_the_customer_index(plan(export._count_sql(where), params))
 
 
 def test_the_read_back_looks_shopify_ids_up_by_customer(local_feeds: Feeds) -> None:
     entry = _seed(local_feeds)
-    _uses_the_customer_index(_plan(export._claimed_sql(), [SHOPIFY_CUST_ID, entry.pk]))
+    _uses_the_customer_index(plan(export._claimed_sql(), [SHOPIFY_CUST_ID, entry.pk]))
