@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from customers.demo import seed_customers
-from customers.models import Customer, CustomerSync, SyncFailure, SyncLog
+from customers.models import Contact, Customer, CustomerSync, SyncFailure, SyncLog
 from netsuite.apps import DEMO_DEFAULTS, DEMO_MAPPINGS
 from netsuite.models import BatchJob, NetSuiteConnection, PushClaim
 from netsuite.services import reference_mappings_set
@@ -178,7 +178,12 @@ def test_three_push_processes_send_each_customer_once_and_log_each_problem_once(
     # Each customer sent once: no second write of any record, no duplicate, the share never exceeded.
     assert netsuite_sandbox.count_customers() == synced > 500
     writes = stats["requests_by_route"].get("PUT /record/v1/customer/eid:{externalId}", 0)
-    assert writes + stats["async_tasks_created"] == synced + len(refused)
+    # The contacts of the companies sent, each once too (one request each, or a task of a contact batch).
+    contact_writes = stats["requests_by_route"].get("PUT /record/v1/contact/eid:{externalId}", 0)
+    contacts = netsuite_sandbox.store.count_contacts()
+    companies_sent = Contact.objects.filter(customer__party_type="company", customer__syncs__status="synced")
+    assert contacts == companies_sent.count() > 0
+    assert writes + contact_writes + stats["async_tasks_created"] == synced + len(refused) + contacts
     assert stats["peak_in_flight"] <= connection.concurrency_share
     assert "429" not in stats["responses_by_status"]
     # Each problem attempted and logged once, whichever worker met it: one attempt, one open failure, one occurrence.
