@@ -77,7 +77,7 @@ class DemoPortal:
 
     def __init__(self, var: Path, *, customers: int = 60, env: dict[str, str] | None = None):
         self.var = var
-        self.port, self.sandbox_port = free_port(), free_port()
+        self.port, self.sandbox_port, self.shopify_port = free_port(), free_port(), free_port()
         # The demo makes its own keys in var/ (as on a fresh machine): no key from the test run is passed on.
         dropped = ("DATABASE_URL", "REDIS_URL", "PORTAL_TESTING", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY")
         self.env = {k: v for k, v in os.environ.items() if k not in dropped}
@@ -87,6 +87,7 @@ class DemoPortal:
                 "PORTAL_VAR_DIR": str(var),
                 "PORT": str(self.port),
                 "SANDBOX_PORT": str(self.sandbox_port),
+                "SHOPIFY_SANDBOX_PORT": str(self.shopify_port),  # not make run's 8766: a demo may be running
                 "DEMO_CUSTOMERS": str(customers),
                 "Q_CLUSTER_NAME": f"demo-{self.port}",
                 **(env or {}),
