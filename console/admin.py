@@ -312,7 +312,8 @@ class FailedRecordAdmin(ReadOnlyAdmin):
                 entries=entries.select_related("customer", "external_system"), user=request.user
             )
             level = messages.SUCCESS if not (report.failed or report.skipped) else messages.WARNING
-            self.message_user(request, f"{group.describe().capitalize()}: {report.summary()}", level)
+            described = group.describe()  # str.capitalize() would lower-case the rest: "netsuite (rest)"
+            self.message_user(request, f"{described[:1].upper()}{described[1:]}: {report.summary()}", level)
         return redirect_back(request, reverse("admin:console_failedrecord_groups"))
 
 
