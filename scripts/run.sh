@@ -15,6 +15,8 @@ export PORTAL_VAR_DIR=$VAR
 export NETSUITE_SANDBOX_URL=${NETSUITE_SANDBOX_URL:-http://127.0.0.1:$SANDBOX_PORT}
 export SHOPIFY_SANDBOX_URL=${SHOPIFY_SANDBOX_URL:-http://127.0.0.1:$SHOPIFY_SANDBOX_PORT}
 export PORTAL_URL=${PORTAL_URL:-http://$HOST:$PORT}
+# The links in failure digests (sent by the cluster) point at this web server unless told otherwise.
+export PORTAL_BASE_URL=${PORTAL_BASE_URL:-$PORTAL_URL}
 mkdir -p "$VAR/log"
 # Keys of this install: a random SECRET_KEY and encryption key in $VAR on first run (mode 0600), unless given.
 $PY -m integration_portal.keys --var-dir "$VAR"

@@ -3,6 +3,7 @@ and Ctrl-C stops all of it within seconds, even while a worker is busy with a lo
 
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,11 @@ def test_run_command_serves_admin_and_runs_cluster_and_schedules(demo):
     for key_file in ("secret_key", "encryption_key"):  # the install's own keys, readable by its owner only
         assert (demo.var / key_file).stat().st_mode & 0o777 == 0o600
     cluster = subprocess.run(["pgrep", "-f", "manage.py qcluster"], capture_output=True, text=True)
-    assert set(map(int, cluster.stdout.split())) & set(demo.processes()), "no qcluster process under the run command"
+    ours = set(map(int, cluster.stdout.split())) & set(demo.processes())
+    assert ours, "no qcluster process under the run command"
+    # The cluster mails the failure digests: their links must reach this web server, on whatever PORT it runs.
+    environ = Path(f"/proc/{min(ours)}/environ").read_bytes().split(b"\0")
+    assert f"PORTAL_BASE_URL={demo.url}".encode() in environ
 
     # A schedule due now is turned into a task by the cluster's scheduler and executed.
     demo.manage(
