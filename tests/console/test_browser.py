@@ -227,6 +227,26 @@ def test_a_long_last_error_stays_inside_the_customer_page(browser, live_server, 
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.django_db(transaction=True)
+def test_the_queue_shows_resync_and_what_to_do_without_scrolling_sideways(
+    browser, live_server, make_customer, rest_system, width
+):
+    """With the side menu and the filters open, the queue's list is about 630 px wide at 1280: the Error Msg with
+    its guidance (what the operator reads before pressing RESYNC) must be on screen, not only the button."""
+    _user("olivia", OPERATOR)
+    company = Customer.PartyType.COMPANY
+    parent = make_customer(party_type=company, company_name="Contoso", first_name="", payment_term="")
+    customer = _failed(make_customer(parent=parent), rest_system)  # PARENT_NOT_IN_NETSUITE, the longest code
+    page = login(browser, live_server.url, "olivia", width=width)
+    page.goto(f"{live_server.url}/admin/console/failedrecord/")
+    assert nav_sidebar_open(page)
+    row = page.locator("#result_list tbody tr", has_text=customer.customer_id)
+    assert fully_visible(row.locator("button.console-resync"))
+    assert fully_visible(row.locator("td.field-error_msg"))
+    assert "What to do" in row.locator("td.field-error_msg").inner_text()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.django_db(transaction=True)
 def test_viewer_sees_no_buttons(browser, live_server, make_customer, rest_system, width):
     _user("victor", VIEWER)
     customer = _failed(make_customer(price_level=""), rest_system)
