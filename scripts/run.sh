@@ -51,7 +51,12 @@ wait_while() {
   done
 }
 stop_all() {
-  trap - EXIT INT TERM
+  trap - EXIT
+  # Nothing may cut the stop short: not a second Ctrl-C, nor a terminal or a pipe that went away (`make run | tee
+  # run.log`: Ctrl-C ends tee first, and a message written to its pipe would end this script under set -e, or
+  # by SIGPIPE, and leave every part running).
+  trap '' INT TERM HUP PIPE
+  set +e
   [ ${#groups[@]} -gt 0 ] || return 0
   echo "Stopping the web server, the sandboxes and the job cluster..." >&2
   local group pid
@@ -73,6 +78,7 @@ stop_all() {
 trap stop_all EXIT
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 129' HUP
 
 $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0

@@ -1,13 +1,15 @@
 """The README's run command: the admin answers, the sandbox and the django-q2 cluster run, a schedule fires,
 and Ctrl-C stops all of it within seconds, even while a worker is busy with a long task."""
 
+import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.demo_portal import DemoPortal, http_status, wait_for
+from tests.demo_portal import DemoPortal, http_status, running, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +62,22 @@ def test_ctrl_c_stops_web_sandbox_cluster_and_a_busy_worker_within_seconds(demo)
     assert took < 8, f"Ctrl-C took {took:.1f} s to stop everything"
     assert demo.process.wait(timeout=5) == 130  # the shell exits as interrupted
     assert "Stopped." in demo.banner()
+
+
+@pytest.mark.slow
+def test_ctrl_c_of_make_run_piped_into_tee_still_stops_everything(tmp_path):
+    """`make run 2>&1 | tee run.log`: Ctrl-C ends tee at once, so the stop's own message meets a closed pipe. It
+    used to end the script there (set -e, SIGPIPE) and leave the web server, the sandboxes and the cluster running,
+    holding their ports."""
+    demo = DemoPortal(tmp_path, customers=20, tee=True).start()
+    try:
+        assert "Press Ctrl-C to stop all of them" in demo.banner()
+        # Ctrl-C reaches every process of the pipeline at once; tee ending first is the case that went wrong.
+        [tee] = [pid for pid in demo.processes() if Path(f"/proc/{pid}/comm").read_text().strip() == "tee"]
+        os.kill(tee, signal.SIGINT)
+        wait_for(lambda: not running(tee), 10, "tee to end")
+        took = demo.interrupt(timeout=30)
+        assert took < 8, f"Ctrl-C took {took:.1f} s to stop everything"
+        assert http_status(f"{demo.url}/admin/login/") is None
+    finally:
+        demo.stop()
