@@ -89,6 +89,8 @@ class DemoPortal:
                 "PORTAL_VAR_DIR": str(var),
                 "PORT": str(self.port),
                 "SANDBOX_PORT": str(self.sandbox_port),
+                # Not run.sh's default 8766: that is the port of a `make run` on the same machine.
+                "SHOPIFY_SANDBOX_PORT": str(free_port()),
                 "DEMO_CUSTOMERS": str(customers),
                 "Q_CLUSTER_NAME": f"demo-{self.port}",
                 **(env or {}),
