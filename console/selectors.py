@@ -322,6 +322,15 @@ def connection_failures_open() -> QuerySet[SyncFailure]:
     )
 
 
+def _history_imported_since(run: JobRun) -> bool:
+    """Whether the run's connector finished its historical import after the run started: a refusal then (its
+    reason: the import was not done yet) no longer needs anyone's action, and telling the operator to run the
+    import again would send them to a job that is done."""
+    system = run.external_system
+    completed = system.historical_import_completed_at if system is not None else None
+    return completed is not None and run.started_at is not None and completed > run.started_at
+
+
 def dashboard_warnings(
     *, systems: list[ExternalSystem], jobs: list[JobState], counts: DashboardCounts | None
 ) -> list[Warning]:
@@ -413,6 +422,8 @@ def dashboard_warnings(
             continue
         if run.status == JobRun.Status.REFUSED and run.external_system_id in waiting_for_history:
             continue  # refused for want of the historical import, which the warning above asks for
+        if run.status == JobRun.Status.REFUSED and _history_imported_since(run):
+            continue  # refused before the historical import was done; its next run goes through
         where = f" for {run.external_system.name}" if run.external_system else ""
         warnings.append(
             Warning(

@@ -323,7 +323,16 @@ class CustomerAdmin(ImportExportModelAdmin):
         if request.method == "POST" and SAVE_AND_RESYNC in request.POST and not can_resync(request.user):
             raise PermissionDenied  # before anything is saved
         extra_context = {**(extra_context or {}), "can_resync": can_resync(request.user)}
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        # Django saves the form inside a transaction that ends only when changeform_view returns; the resync
+        # waits for it. Sent from inside it, the push's other database connections (its request slots, its
+        # threads) could neither see the edit nor write, and on SQLite waited for the lock until the request
+        # failed and rolled the edit back.
+        saved = getattr(request, "_portal_resync_after_save", None)
+        if saved is not None:
+            pk, system = saved
+            self._resync_and_report(request, Customer.objects.get(pk=pk), system)  # as saved, inlines included
+        return response
 
     def response_change(self, request, obj):
         if SAVE_AND_RESYNC in request.POST:
@@ -336,10 +345,10 @@ class CustomerAdmin(ImportExportModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     def _saved_then_resynced(self, request, obj: Customer) -> HttpResponseRedirect:
-        """After "Save and resync" saved the form (it did not if the form had errors): send, and stay on the page."""
+        """After "Save and resync" saved the form (it did not if the form had errors): stay on the page, and send
+        once the save is committed (changeform_view)."""
         self.message_user(request, f"Your changes to {obj} were saved.", messages.SUCCESS)
-        customer = Customer.objects.get(pk=obj.pk)  # as saved, inlines and validity included
-        self._resync_and_report(request, customer, request.POST.get(SAVE_AND_RESYNC, ""))
+        request._portal_resync_after_save = (obj.pk, request.POST.get(SAVE_AND_RESYNC, ""))
         return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[obj.pk]))
 
     @admin.display(description="resync")

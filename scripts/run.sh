@@ -15,6 +15,8 @@ export PORTAL_VAR_DIR=$VAR
 export NETSUITE_SANDBOX_URL=${NETSUITE_SANDBOX_URL:-http://127.0.0.1:$SANDBOX_PORT}
 export SHOPIFY_SANDBOX_URL=${SHOPIFY_SANDBOX_URL:-http://127.0.0.1:$SHOPIFY_SANDBOX_PORT}
 export PORTAL_URL=${PORTAL_URL:-http://$HOST:$PORT}
+# The links in failure digests (sent by the cluster) point at this web server unless told otherwise.
+export PORTAL_BASE_URL=${PORTAL_BASE_URL:-$PORTAL_URL}
 mkdir -p "$VAR/log"
 # Keys of this install: a random SECRET_KEY and encryption key in $VAR on first run (mode 0600), unless given.
 $PY -m integration_portal.keys --var-dir "$VAR"
@@ -49,7 +51,12 @@ wait_while() {
   done
 }
 stop_all() {
-  trap - EXIT INT TERM
+  trap - EXIT
+  # Nothing may cut the stop short: not a second Ctrl-C, nor a terminal or a pipe that went away (`make run | tee
+  # run.log`: Ctrl-C ends tee first, and a message written to its pipe would end this script under set -e, or
+  # by SIGPIPE, and leave every part running).
+  trap '' INT TERM HUP PIPE
+  set +e
   [ ${#groups[@]} -gt 0 ] || return 0
   echo "Stopping the web server, the sandboxes and the job cluster..." >&2
   local group pid
@@ -71,6 +78,7 @@ stop_all() {
 trap stop_all EXIT
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 129' HUP
 
 $PY manage.py migrate --noinput -v0
 $PY manage.py collectstatic --noinput -v0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import sqlite3
@@ -75,9 +76,10 @@ def running(pid: int) -> bool:
 class DemoPortal:
     """scripts/run.sh in ``var``: start it, ask it things, stop it as Ctrl-C would."""
 
-    def __init__(self, var: Path, *, customers: int = 60, env: dict[str, str] | None = None):
+    def __init__(self, var: Path, *, customers: int = 60, env: dict[str, str] | None = None, tee: bool = False):
         self.var = var
-        self.port, self.sandbox_port, self.shopify_port = free_port(), free_port(), free_port()
+        self.tee = tee  # run as `make run 2>&1 | tee run.log`: its output goes through a pipe
+        self.port, self.sandbox_port = free_port(), free_port()
         # The demo makes its own keys in var/ (as on a fresh machine): no key from the test run is passed on.
         dropped = ("DATABASE_URL", "REDIS_URL", "PORTAL_TESTING", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY")
         self.env = {k: v for k, v in os.environ.items() if k not in dropped}
@@ -87,7 +89,8 @@ class DemoPortal:
                 "PORTAL_VAR_DIR": str(var),
                 "PORT": str(self.port),
                 "SANDBOX_PORT": str(self.sandbox_port),
-                "SHOPIFY_SANDBOX_PORT": str(self.shopify_port),  # not make run's 8766: a demo may be running
+                # Not run.sh's default 8766: that is the port of a `make run` on the same machine.
+                "SHOPIFY_SANDBOX_PORT": str(free_port()),
                 "DEMO_CUSTOMERS": str(customers),
                 "Q_CLUSTER_NAME": f"demo-{self.port}",
                 **(env or {}),
@@ -104,10 +107,14 @@ class DemoPortal:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
     def start(self, timeout: float = 180) -> DemoPortal:
-        self._log = open(self.var / "run.log", "w")  # noqa: SIM115 (closed in stop)
+        # tee writes run.log itself; its own output (the terminal's copy) is not needed.
+        self._log = open(os.devnull if self.tee else self.var / "run.log", "w")  # noqa: SIM115 (closed in stop)
         # A session of its own, as a terminal gives `make run`: Ctrl-C goes to its whole foreground group.
+        command = ["bash", "scripts/run.sh"]
+        if self.tee:
+            command = ["bash", "-c", f"bash scripts/run.sh 2>&1 | tee {shlex.quote(str(self.var / 'run.log'))}"]
         self.process = subprocess.Popen(
-            ["bash", "scripts/run.sh"],
+            command,
             cwd=ROOT,
             env=self.env,
             stdout=self._log,

@@ -38,8 +38,17 @@ FULLY_VISIBLE_JS = """el => {
 }"""
 
 
+# Scroll the page up or down to the element, never sideways: Playwright's scroll_into_view_if_needed() also
+# scrolls a clipping ancestor (the changelist's .results) to the right, which would hide the very overflow the
+# check is for.
+SCROLL_TO_VERTICALLY_JS = """el => {
+  const r = el.getBoundingClientRect();
+  window.scrollBy(0, r.top - window.innerHeight / 3);
+}"""
+
+
 def fully_visible(locator) -> bool:
-    locator.scroll_into_view_if_needed()
+    locator.evaluate(SCROLL_TO_VERTICALLY_JS)
     return locator.evaluate(FULLY_VISIBLE_JS)
 
 

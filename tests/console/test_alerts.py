@@ -113,11 +113,15 @@ def test_the_backlog_before_subscribing_is_not_mailed(operator, make_customer, n
 def test_any_user_chooses_their_own_alerts_on_the_page(viewer_client, viewer, netsuite_system):
     page = viewer_client.get(reverse("admin:console_alerts"))
     assert page.status_code == 200 and "no email address" in page.content.decode()
+    # The box is ticked for a first Save: the page must not look as if the user were subscribed already.
+    assert "You are not subscribed yet." in page.content.decode()
     response = viewer_client.post(
         reverse("admin:console_alerts"), {"is_active": "on", "connectors": [netsuite_system.pk]}, follow=True
     )
     assert "new failures are emailed to you" in response.content.decode()
+    assert "You are subscribed" in response.content.decode()
     subscription = AlertSubscription.objects.get(user=viewer)
     assert subscription.is_active and list(subscription.connectors.all()) == [netsuite_system]
-    viewer_client.post(reverse("admin:console_alerts"), {"connectors": []})
+    response = viewer_client.post(reverse("admin:console_alerts"), {"connectors": []}, follow=True)
     assert not AlertSubscription.objects.get(user=viewer).is_active
+    assert "You receive no digests" in response.content.decode()

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, User
 from console.roles import OPERATOR, VIEWER, roles_ensure
 from console.services import dashboard_snapshot_take
 from customers.dispatch import customers_sync_now
-from customers.models import Customer, CustomerSync, SyncFailure, SyncLog
+from customers.models import Customer, CustomerSync, ExternalSystem, SyncFailure, SyncLog
 from customers.services import customer_refresh_validation
 from tests.conftest import sandbox_connection
 
@@ -197,6 +197,52 @@ def test_resync_and_sync_status_stay_on_screen_with_the_side_menu_open(
     assert fully_visible(page.locator('.submit-row button[name="_saveandresync"]'))
     # The parent by name, not a bare raw ID.
     assert "Contoso Apparel" in page.inner_text(".field-parent")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.django_db(transaction=True)
+def test_a_long_last_error_stays_inside_the_customer_page(browser, live_server, make_customer, rest_system, width):
+    """PARENT_NOT_IN_NETSUITE's message (an unbreakable code and two sentences) pushed the External System tab's
+    table, and its Delete column, past the right edge at 1280 px in the demo (its login is a superuser: the
+    connector's select has its add/change/delete/view icons and the row a Delete box)."""
+    User.objects.create_superuser("ada", password=PASSWORD)
+    # The demo's second connector: its name sets the width of the connector's select.
+    ExternalSystem.objects.create(
+        code="netsuite-files", name="NetSuite (SFTP files)", transport=ExternalSystem.Transport.FILE
+    )
+    parent = make_customer(
+        party_type=Customer.PartyType.COMPANY, company_name="Contoso", first_name="", payment_term=""
+    )
+    customer = _failed(make_customer(parent=parent), rest_system)
+    assert SyncFailure.objects.get(customer=customer, resolved_at=None).error_code == "PARENT_NOT_IN_NETSUITE"
+    page = login(browser, live_server.url, "ada", width=width)
+    page.goto(f"{live_server.url}/admin/customers/customer/{customer.pk}/change/")
+    assert nav_sidebar_open(page)
+    assert "PARENT_NOT_IN_NETSUITE" in page.inner_text("#syncs-group")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    inside = "(t => t.getBoundingClientRect().right <= t.closest('.inline-group').getBoundingClientRect().right + 1)"
+    assert page.locator("#syncs-group table").evaluate(inside)
+    assert fully_visible(page.locator("#syncs-group td.delete").first)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.django_db(transaction=True)
+def test_the_queue_shows_resync_and_what_to_do_without_scrolling_sideways(
+    browser, live_server, make_customer, rest_system, width
+):
+    """With the side menu and the filters open, the queue's list is about 630 px wide at 1280: the Error Msg with
+    its guidance (what the operator reads before pressing RESYNC) must be on screen, not only the button."""
+    _user("olivia", OPERATOR)
+    company = Customer.PartyType.COMPANY
+    parent = make_customer(party_type=company, company_name="Contoso", first_name="", payment_term="")
+    customer = _failed(make_customer(parent=parent), rest_system)  # PARENT_NOT_IN_NETSUITE, the longest code
+    page = login(browser, live_server.url, "olivia", width=width)
+    page.goto(f"{live_server.url}/admin/console/failedrecord/")
+    assert nav_sidebar_open(page)
+    row = page.locator("#result_list tbody tr", has_text=customer.customer_id)
+    assert fully_visible(row.locator("button.console-resync"))
+    assert fully_visible(row.locator("td.field-error_msg"))
+    assert "What to do" in row.locator("td.field-error_msg").inner_text()
 
 
 @pytest.mark.parametrize("width", WIDTHS)

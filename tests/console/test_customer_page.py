@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -67,6 +68,32 @@ def test_save_and_resync_saves_the_unsaved_edit_first_then_sends(
     assert (log.outcome, log.created_by) == (SyncLog.Outcome.SUCCESS, operator)
     entry.refresh_from_db()
     assert entry.resolved_at is not None and entry.resolved_by == operator
+
+
+@pytest.mark.django_db(transaction=True)
+def test_save_and_resync_sends_only_after_the_save_is_committed(
+    operator_client, failed_customer, fake_system, monkeypatch
+):
+    """The push's own database connections (request slots, worker threads) must see the edit and be able to
+    write: sent from inside the admin's save transaction, on SQLite they waited for its lock until the request
+    failed with "database is locked" and the edit was rolled back."""
+    import console.services
+
+    customer, _entry = failed_customer()
+    seen = []
+    resync = console.services.customer_resync
+
+    def committed_first(*, customer, **kwargs):
+        seen.append((transaction.get_connection().in_atomic_block, Customer.objects.get(pk=customer.pk).price_level))
+        return resync(customer=customer, **kwargs)
+
+    monkeypatch.setattr(console.services, "customer_resync", committed_first)
+    data = change_form_data(operator_client, customer)
+    data["price_level"] = "Wholesale"
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    text = operator_client.post(url, {**data, "_saveandresync": "all"}, follow=True).content.decode()
+    assert seen == [(False, "Wholesale")]
+    assert f"RESYNC of {customer.customer_id} to NetSuite succeeded." in text
 
 
 @pytest.mark.django_db

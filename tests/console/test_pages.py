@@ -149,6 +149,30 @@ def test_a_refusal_for_want_of_the_historical_import_is_not_warned_twice(admin_c
 
 
 @pytest.mark.django_db
+def test_a_refusal_settled_by_the_historical_import_since_is_not_warned(admin_client, netsuite_system):
+    """The demo: the first export is refused (no historical import yet); the operator then runs the import. The
+    dashboard must not keep telling them to run the import first until the export happens to run again."""
+    refused = JobRun.objects.create(
+        job="push_customers", external_system=netsuite_system, status=JobRun.Status.REFUSED, message="Pull first."
+    )
+    netsuite_system.historical_import_completed_at = timezone.now()
+    assert netsuite_system.historical_import_completed_at > refused.started_at
+    netsuite_system.save()
+
+    def warnings() -> str:
+        page = admin_client.get(reverse("admin:index")).content.decode()
+        return page.split('id="console-warnings"', 1)[1].split("</ul>", 1)[0] if 'id="console-warnings"' in page else ""
+
+    assert "Pull first." not in warnings() and "existing customers have not been imported" not in warnings()
+
+    # Refused again after the import was done: that reason needs action, and is shown.
+    JobRun.objects.create(
+        job="push_customers", external_system=netsuite_system, status=JobRun.Status.REFUSED, message="Switched off."
+    )
+    assert "Switched off." in warnings()
+
+
+@pytest.mark.django_db
 def test_dashboard_warns_about_failed_runs_and_overdue_schedules(admin_client, fake_system, registered_job):
     from django_q.models import Schedule
 

@@ -178,7 +178,9 @@ def test_groups_show_counts_and_resync_a_whole_group(operator_client, operator, 
         {"system": fake_system.pk, "record_type": "customer", "code": "MISSING_PRICE_LEVEL"},
         follow=True,
     )
-    assert "2 resynced successfully" in response.content.decode()
+    text = response.content.decode()
+    assert "2 resynced successfully" in text
+    assert f"Group \u201cMissing price level\u201d (customer failures with {fake_system.name}):" in text
     open_now = set(SyncFailure.objects.filter(resolved_at=None).values_list("customer_id", "error_code"))
     assert open_now == {(fixed[2][0].pk, "MISSING_PRICE_LEVEL"), (other.pk, "MISSING_PAYMENT_TERM")}
     assert SyncLog.objects.filter(trigger=SyncLog.Trigger.RESYNC, created_by=operator).count() == 3

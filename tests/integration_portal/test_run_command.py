@@ -1,12 +1,15 @@
 """The README's run command: the admin answers, the sandbox and the django-q2 cluster run, a schedule fires,
 and Ctrl-C stops all of it within seconds, even while a worker is busy with a long task."""
 
+import os
+import signal
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.demo_portal import DemoPortal, http_status, wait_for
+from tests.demo_portal import DemoPortal, http_status, running, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,11 @@ def test_run_command_serves_admin_and_runs_cluster_and_schedules(demo):
     for key_file in ("secret_key", "encryption_key"):  # the install's own keys, readable by its owner only
         assert (demo.var / key_file).stat().st_mode & 0o777 == 0o600
     cluster = subprocess.run(["pgrep", "-f", "manage.py qcluster"], capture_output=True, text=True)
-    assert set(map(int, cluster.stdout.split())) & set(demo.processes()), "no qcluster process under the run command"
+    ours = set(map(int, cluster.stdout.split())) & set(demo.processes())
+    assert ours, "no qcluster process under the run command"
+    # The cluster mails the failure digests: their links must reach this web server, on whatever PORT it runs.
+    environ = Path(f"/proc/{min(ours)}/environ").read_bytes().split(b"\0")
+    assert f"PORTAL_BASE_URL={demo.url}".encode() in environ
 
     # A schedule due now is turned into a task by the cluster's scheduler and executed.
     demo.manage(
@@ -55,3 +62,22 @@ def test_ctrl_c_stops_web_sandbox_cluster_and_a_busy_worker_within_seconds(demo)
     assert took < 8, f"Ctrl-C took {took:.1f} s to stop everything"
     assert demo.process.wait(timeout=5) == 130  # the shell exits as interrupted
     assert "Stopped." in demo.banner()
+
+
+@pytest.mark.slow
+def test_ctrl_c_of_make_run_piped_into_tee_still_stops_everything(tmp_path):
+    """`make run 2>&1 | tee run.log`: Ctrl-C ends tee at once, so the stop's own message meets a closed pipe. It
+    used to end the script there (set -e, SIGPIPE) and leave the web server, the sandboxes and the cluster running,
+    holding their ports."""
+    demo = DemoPortal(tmp_path, customers=20, tee=True).start()
+    try:
+        assert "Press Ctrl-C to stop all of them" in demo.banner()
+        # Ctrl-C reaches every process of the pipeline at once; tee ending first is the case that went wrong.
+        [tee] = [pid for pid in demo.processes() if Path(f"/proc/{pid}/comm").read_text().strip() == "tee"]
+        os.kill(tee, signal.SIGINT)
+        wait_for(lambda: not running(tee), 10, "tee to end")
+        took = demo.interrupt(timeout=30)
+        assert took < 8, f"Ctrl-C took {took:.1f} s to stop everything"
+        assert http_status(f"{demo.url}/admin/login/") is None
+    finally:
+        demo.stop()
