@@ -180,9 +180,9 @@ class PushReport:
         self.contacts_failed += other.contacts_failed
 
     def summary(self) -> str:
-        text = f"{self.succeeded} customer(s) sent to NetSuite, {self.failed} failed."
+        text = f"{self.succeeded:,} customer(s) sent to NetSuite, {self.failed:,} failed."
         if self.contacts_sent or self.contacts_failed:
-            text += f" Contacts of companies: {self.contacts_sent} sent, {self.contacts_failed} failed."
+            text += f" Contacts of companies: {self.contacts_sent:,} sent, {self.contacts_failed:,} failed."
         if self.stopped is not None:
             text += f" Stopped: {self.stopped.message} [{self.stopped.code}]"
         return " ".join([text, *self.notes])

@@ -10,6 +10,9 @@ nothing is left to claim.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db.models import Max
 from django.utils import timezone
 
 from customers.dispatch import sync_refusal
@@ -18,7 +21,7 @@ from jobs.services import JobRefused
 
 from .. import selectors
 from ..limiter import slots_for_run
-from ..models import NetSuiteConnection
+from ..models import NetSuiteConnection, PushClaim
 from .claims import Claims, work_left
 from .common import client_for
 from .push import PushReport, customers_push
@@ -90,4 +93,26 @@ def _push_pass(*, connection: NetSuiteConnection, since, trigger: str, user, pro
         finally:
             claims.release()
             client.close()
+    held = _held_elsewhere(connection=connection, since=since)
+    if held and report.stopped is None:
+        count, until = held
+        report.notes.append(
+            f"{count:,} customer(s) due were left out: another push holds them (one running now, or one stopped "
+            f"without letting go, whose hold ends at {timezone.localtime(until):%H:%M:%S}). That push sends them, or "
+            "the next run after that time does."
+        )
     return report
+
+
+def _held_elsewhere(*, connection: NetSuiteConnection, since: datetime) -> tuple[int, datetime] | None:
+    """The due customers another worker's live claims hold, and when the last of those claims expires."""
+    live = PushClaim.objects.filter(connection=connection, expires_at__gte=timezone.now())
+    held = (
+        selectors.pushes_due(connection=connection)
+        .exclude(last_attempt_at__gte=since)
+        .filter(customer_id__in=live.values("customer_id"))
+    )
+    count = held.count()
+    if not count:
+        return None
+    return count, live.aggregate(until=Max("expires_at"))["until"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,7 +13,7 @@ from customers.models import Address, Customer, CustomerSync, PartyIdentificatio
 from customers.services import customers_find_by_ids
 from jobs.models import JobRun
 from netsuite import services, tasks
-from netsuite.models import NetSuiteConnection
+from netsuite.models import NetSuiteConnection, PushClaim
 from netsuite_sandbox import NetSuiteSandbox
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +264,26 @@ def test_scheduled_push_sends_pending_and_changed_customers_only(connection, mak
     )
     run = JobRun.objects.filter(job="push_customers").first()
     assert (run.status, run.rows_done, run.trigger) == ("done", 1, "on_demand")
+
+
+def test_customers_held_by_a_push_that_was_killed_are_named_not_skipped_silently(
+    connection, make_customer, netsuite_sandbox
+):
+    free, held = make_customer(), make_customer()
+    # As a worker killed mid-push leaves its claim until it expires.
+    until = timezone.now() + timedelta(seconds=90)
+    PushClaim.objects.create(connection=connection, customer=held, holder="killed-worker", expires_at=until)
+    text = tasks.push_customers()
+
+    assert netsuite_sandbox.count_customers() == 1 and only_in_netsuite(netsuite_sandbox, free)
+    assert "1 customer(s) due were left out: another push holds them" in text
+    assert f"whose hold ends at {timezone.localtime(until):%H:%M:%S}" in text
+    run = JobRun.objects.filter(job="push_customers").first()
+    assert "1 customer(s) due were left out" in run.state_message
+    # Once the hold has ended the next run sends it.
+    PushClaim.objects.filter(customer=held).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "left out" not in tasks.push_customers()
+    assert netsuite_sandbox.count_customers() == 2
 
 
 def test_dispatch_handler_sends_by_record_id(connection, make_customer, netsuite_sandbox):
