@@ -42,6 +42,9 @@ class ShopifyConnection(models.Model):
     )
     access_token = EncryptedTextField(blank=True, help_text="Admin API access token (shpat_…).")
     is_active = models.BooleanField(default=True, help_text="Off: webhooks are refused and nothing is reconciled.")
+    # When a task draining this shop's inbox was queued, or last reported progress (None: no drain queued or
+    # running): deliveries meanwhile queue none of their own, so a burst is applied in batches by one drain.
+    inbox_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     webhook_url = models.CharField(
         "webhook address",
         max_length=255,

@@ -7,13 +7,19 @@ from jobs.services import job_run, user_by_id
 from . import selectors
 from .client import ShopifyError
 from .services import inbox_process, inbox_sweep, shopify_reconcile
+from .services.inbox import inbox_drain
 
 RECONCILE_JOB = "reconcile_shopify"
 SWEEP_JOB = "shopify_inbox_sweep"
 
 
+def process_inbox(*, connection_pk: int) -> str:
+    """Apply the shop's waiting webhook inbox entries (queued by the webhook endpoint after commit)."""
+    return f"Applied {inbox_drain(connection_pk=connection_pk)} waiting webhook(s)."
+
+
 def process_event(*, event_pk: int) -> str:
-    """Apply one webhook inbox entry (queued by the webhook endpoint after commit)."""
+    """Apply one webhook inbox entry (what the endpoint queued before entries were drained in batches)."""
     return inbox_process(event_pk=event_pk)
 
 

@@ -8,7 +8,7 @@ NetSuite push sends them once the caller's transaction commits.
 Mapping (SPEC section 6): a customer is a person (B2C, B2B once it is a company contact) identified by
 SHOPIFY_CUST_ID; a company is a company customer (B2B, SHOPIFY_COMPANY_ID); a location is a sub-customer of its
 company (SHOPIFY_COMPANY_LOCATION_ID) with its billing and shipping addresses; a contact is a Contact row of the
-company (a buyer) linked to its Shopify customer. A company has no address in Shopify: it carries its first
+company (a buyer) linked to its Shopify customer. A company has no address in Shopify: it carries its oldest
 location's billing address, which NetSuite needs to take it as a customer.
 
 A deletion in Shopify deactivates the customer, company or location (links kept, nothing cascades, never a hard
@@ -28,6 +28,7 @@ from operator import or_
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from customers.dispatch import customers_changed
@@ -389,7 +390,9 @@ class _Apply:
         self.result.changed.update(changed)
 
     def refresh_company_addresses(self, company_ids: set[str]) -> None:
-        """Give each company its first location's billing address (NetSuite needs one on the parent)."""
+        """Give each company its first location's billing address (NetSuite needs one on the parent): the oldest
+        location it has, the one with the lowest Shopify ID (Shopify's IDs grow), whatever order the webhooks or a
+        reconciliation brought them in."""
         self.flush_records()
         companies = self.company_pks(company_ids)
         first_location: dict[str, int] = {}
@@ -397,7 +400,7 @@ class _Apply:
             ShopifyRecord.objects.filter(
                 kind="location", company_shopify_id__in=list(companies), deleted_at__isnull=True, customer__isnull=False
             )
-            .order_by("pk")
+            .order_by(Length("shopify_id"), "shopify_id")  # numeric order of digit strings
             .values_list("company_shopify_id", "customer_id")
         ):
             first_location.setdefault(company_id, location_pk)

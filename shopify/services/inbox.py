@@ -6,12 +6,17 @@ against the connection's client secret and, during a rotation, the previous one 
 the old secret for up to an hour: shopify.dev/docs/apps/build/webhooks/verify-deliveries). A delivery that
 fails is answered 401 and nothing is kept. A verified one is stored under (shop, X-Shopify-Event-Id), which is the
 same for every delivery of one event (shopify.dev/docs/apps/build/webhooks/ignore-duplicates): a duplicate is
-answered 200 and not stored again. Its processing is queued once the row is committed.
+answered 200 and not stored again. Once the row is committed, a task draining the shop's inbox is queued, unless
+one is queued or running already (``ShopifyConnection.inbox_queued_at``; see ``inbox_drain``): a burst of deliveries
+costs a few tasks, not one each, and one drain per shop runs at a time.
 
-Processing (a django-q2 task, or the sweep for what a lost task left waiting): in ONE transaction the entry is
-locked, its objects applied (``shopify_objects_apply``) and the entry marked done. A worker killed halfway rolls
-everything back and the entry waits for the next attempt, so each event takes effect exactly once. An entry the
-portal cannot read is kept with its reason, never dropped, and shows in the Failed Record Queue.
+Processing (the drain task, or the sweep for what a lost task left waiting): the waiting entries are taken in
+batches (``BATCH``, locked with SKIP LOCKED, so two drains share them); in ONE transaction a batch's objects are
+applied together (``shopify_objects_apply``, as reconciliation applies its lines) and each entry is marked with
+its own outcome. A batch that fails as a whole is applied again entry by entry, each in its own savepoint, so one
+bad entry cannot hold the others back. A worker killed halfway rolls the batch back and its entries wait for the
+next attempt, so each event takes effect exactly once. An entry the portal cannot read is kept with its reason,
+never dropped, and shows in the Failed Record Queue.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from shopify_app import verify_webhook_req
 
@@ -34,6 +40,12 @@ from ..models import InboxEvent, ShopifyConnection
 from .apply import APPLY_FAILED, UNREADABLE, ApplyResult, shopify_objects_apply
 
 logger = logging.getLogger(__name__)
+
+# Entries applied together in one transaction.
+BATCH = 200
+# A drain queued this long ago and not started yet is taken for lost (a cluster killed with it): the next delivery
+# queues another. So a lost task delays the inbox this long at most.
+QUEUED_TRUST = timedelta(seconds=60)
 
 OPERATION = "shopify webhook"
 RECORD_TYPES = {
@@ -95,25 +107,67 @@ def webhook_receive(*, headers: Mapping[str, str], body: bytes, url: str = "") -
                 triggered_at=parse_time(_header(headers, "X-Shopify-Triggered-At")),
                 body=text,
             )
-            transaction.on_commit(lambda: inbox_enqueue(event_pk=event.pk))
+            transaction.on_commit(lambda: inbox_enqueue(connection_pk=connection.pk))
     except IntegrityError:
         return Receipt(200, "Duplicate of an event received already; ignored.", duplicate=True)
     return Receipt(200, "Received.", event=event)
 
 
-def inbox_enqueue(*, event_pk: int) -> str | None:
-    """Queue the processing of one inbox entry on the django-q2 cluster."""
+def inbox_enqueue(*, connection_pk: int) -> str | None:
+    """Queue a task draining the shop's inbox on the django-q2 cluster, unless one is queued already."""
     from django_q.tasks import async_task
 
+    now = timezone.now()
+    queued = ShopifyConnection.objects.filter(pk=connection_pk).filter(
+        Q(inbox_queued_at__isnull=True) | Q(inbox_queued_at__lt=now - QUEUED_TRUST)
+    )
+    if not queued.update(inbox_queued_at=now):
+        return None  # a drain is queued and has not started: it takes this entry too
     try:
-        return async_task("shopify.tasks.process_event", event_pk=event_pk, task_name=f"Shopify event {event_pk}")
-    except Exception:  # the broker is down: the entry is kept and the sweep takes it
-        logger.exception("Could not queue Shopify inbox entry %s; the sweep will process it.", event_pk)
+        return async_task(
+            "shopify.tasks.process_inbox", connection_pk=connection_pk, task_name=f"Shopify inbox {connection_pk}"
+        )
+    except Exception:  # the broker is down: the entries are kept, and the next delivery or the sweep takes them
+        ShopifyConnection.objects.filter(pk=connection_pk).update(inbox_queued_at=None)
+        logger.exception(
+            "Could not queue the Shopify inbox of connection %s; the sweep will process it.", connection_pk
+        )
         return None
 
 
-def _outcome(event: InboxEvent) -> tuple[str, str, str, ApplyResult | None, list]:
-    """Apply the entry; return status, reason, error code, the result and what to log as failed."""
+def inbox_drain(*, connection_pk: int) -> int:
+    """Apply the shop's waiting inbox entries, batch by batch, until none is left; return how many.
+
+    One drain per shop at a time (a burst leaves the other CPU to the web server acknowledging it): the drain keeps
+    ``inbox_queued_at`` fresh while it works, so deliveries meanwhile queue nothing; once the inbox looks empty it
+    clears the mark, looks again, and takes the mark back for what came in between (unless a delivery took it and
+    queued the next drain). A drain killed halfway leaves the mark to age: after QUEUED_TRUST the next delivery
+    queues another, and the sweep takes what waits longer.
+    """
+    rows = ShopifyConnection.objects.filter(pk=connection_pk)
+    done = 0
+    while True:
+        while taken := inbox_process_batch(connection_pk=connection_pk):
+            done += len(taken)
+            rows.update(inbox_queued_at=timezone.now())
+        rows.update(inbox_queued_at=None)
+        waiting = InboxEvent.objects.filter(connection_id=connection_pk, status=InboxEvent.Status.RECEIVED)
+        if not waiting.exists() or not rows.filter(inbox_queued_at__isnull=True).update(inbox_queued_at=timezone.now()):
+            return done
+
+
+Outcome = tuple[str, str, str, ApplyResult | None, list]
+
+
+def _key(obj) -> tuple[str, str]:
+    return obj.kind, obj.shopify_id
+
+
+STALE_REASON = "The portal holds a newer change of this object already (Shopify's updated_at): nothing to do."
+
+
+def _not_applied(event: InboxEvent) -> Outcome | list:
+    """The entry's objects to apply, or its outcome when there is nothing to apply (ignored, unreadable)."""
     if event.topic == BULK_FINISH_TOPIC:
         return (
             InboxEvent.Status.IGNORED,
@@ -139,50 +193,101 @@ def _outcome(event: InboxEvent) -> tuple[str, str, str, ApplyResult | None, list
         )
         return InboxEvent.Status.UNREADABLE, reason, UNREADABLE, None, []
     event.record = ", ".join(record_label(o.kind, o.shopify_id) for o in objects)[:120]
-    result = shopify_objects_apply(connection=event.connection, objects=objects)
-    if result.failures:
-        reason = " ".join(f.message for f in result.failures)
-        return InboxEvent.Status.FAILED, reason, result.failures[0].code, result, result.failures
-    if result.applied:
-        return InboxEvent.Status.APPLIED, "", "", result, []
-    return (
-        InboxEvent.Status.STALE,
-        "The portal holds a newer change of this object already (Shopify's updated_at): nothing to do.",
-        "",
-        result,
-        [],
-    )
+    return objects
+
+
+def _outcomes(events: list[InboxEvent]) -> list[Outcome]:
+    """Apply the entries' objects together; return each entry's own outcome."""
+    plans = [_not_applied(event) for event in events]
+    objects = [obj for plan in plans if isinstance(plan, list) for obj in plan]
+    result = shopify_objects_apply(connection=events[0].connection, objects=objects) if objects else ApplyResult()
+    # An entry's object took effect when the version applied is its own (a later entry of the batch may hold a newer
+    # one, or an embedded copy of the same change may be the one applied).
+    applied = {(_key(o), o.updated_at, o.deleted) for o in result.applied}
+    failed: dict[tuple[str, str], list] = {}
+    for failure in result.failures:
+        failed.setdefault(_key(failure.obj), []).append(failure)
+    outcomes: list[Outcome] = []
+    for plan in plans:
+        if not isinstance(plan, list):
+            outcomes.append(plan)
+            continue
+        own_failures = [f for obj in plan for f in failed.get(_key(obj), [])]
+        own = ApplyResult(
+            applied=[o for o in plan if (_key(o), o.updated_at, o.deleted) in applied], failures=own_failures
+        )
+        if own_failures:
+            reason = " ".join(f.message for f in own_failures)
+            outcomes.append((InboxEvent.Status.FAILED, reason, own_failures[0].code, own, own_failures))
+        elif own.applied:
+            outcomes.append((InboxEvent.Status.APPLIED, "", "", own, []))
+        else:
+            outcomes.append((InboxEvent.Status.STALE, STALE_REASON, "", own, []))
+    return outcomes
+
+
+def _outcome_alone(event: InboxEvent) -> Outcome:
+    """Apply one entry in a savepoint of its own; an unexpected error is its outcome, not the batch's."""
+    try:
+        with transaction.atomic():
+            return _outcomes([event])[0]
+    except Exception as exc:
+        logger.exception("Applying Shopify inbox entry %s failed", event.pk)
+        return (
+            InboxEvent.Status.FAILED,
+            f"Applying it failed ({type(exc).__name__}: {exc}). Process it again from the inbox; if it fails again, "
+            "ask the team.",
+            APPLY_FAILED,
+            None,
+            [],
+        )
+
+
+def inbox_process_batch(*, connection_pk: int | None = None, pks: list[int] | None = None) -> list[InboxEvent]:
+    """Apply up to BATCH waiting entries (of the connection, or those given) in one transaction, each marked with
+    its own outcome; return them (none: nothing was waiting, or other workers hold what is)."""
+    with transaction.atomic():
+        waiting = (
+            InboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("connection")
+            .filter(status=InboxEvent.Status.RECEIVED)
+        )
+        if connection_pk is not None:
+            waiting = waiting.filter(connection_id=connection_pk)
+        if pks is not None:
+            waiting = waiting.filter(pk__in=pks)
+        events = list(waiting.order_by("pk")[:BATCH])
+        by_shop: dict[int, list[InboxEvent]] = {}
+        for event in events:
+            by_shop.setdefault(event.connection_id, []).append(event)
+        for batch in by_shop.values():
+            try:
+                with transaction.atomic():
+                    outcomes = _outcomes(batch)
+            except Exception:
+                logger.warning("Applying %s Shopify inbox entries together failed; applying them one by one",
+                               len(batch), exc_info=True)  # fmt: skip
+                outcomes = [_outcome_alone(event) for event in batch]
+            for event, outcome in zip(batch, outcomes, strict=True):
+                _finish(event, outcome)
+    return events
+
+
+def _finish(event: InboxEvent, outcome: Outcome) -> None:
+    status, reason, code, result, failures = outcome
+    event.status, event.reason, event.error_code = status, reason, code
+    event.attempts += 1
+    event.processed_at = timezone.now()
+    event.save(update_fields=["status", "reason", "error_code", "record", "attempts", "processed_at"])
+    _log(event, result, failures)
 
 
 def inbox_process(*, event_pk: int) -> str:
     """Apply one waiting inbox entry and mark it done in the same transaction; say what came of it."""
-    with transaction.atomic():
-        event = (
-            InboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("connection")
-            .filter(pk=event_pk, status=InboxEvent.Status.RECEIVED)
-            .first()
-        )
-        if event is None:
-            return f"Inbox entry {event_pk} is done already or being processed."
-        try:
-            with transaction.atomic():
-                status, reason, code, result, failures = _outcome(event)
-        except Exception as exc:
-            logger.exception("Applying Shopify inbox entry %s failed", event.pk)
-            status, reason, code, result, failures = (
-                InboxEvent.Status.FAILED,
-                f"Applying it failed ({type(exc).__name__}: {exc}). Process it again from the inbox; if it "
-                "fails again, ask the team.",
-                APPLY_FAILED,
-                None,
-                [],
-            )
-        event.status, event.reason, event.error_code = status, reason, code
-        event.attempts += 1
-        event.processed_at = timezone.now()
-        event.save(update_fields=["status", "reason", "error_code", "record", "attempts", "processed_at"])
-        _log(event, result, failures)
+    done = inbox_process_batch(pks=[event_pk])
+    if not done:
+        return f"Inbox entry {event_pk} is done already or being processed."
+    event = done[0]
     return f"{event.topic} {event.event_id}: {event.get_status_display()}."
 
 
@@ -229,8 +334,8 @@ def inbox_retry(*, events) -> int:
         ).values_list("pk", flat=True)
     )
     InboxEvent.objects.filter(pk__in=pks).update(status=InboxEvent.Status.RECEIVED)
-    for pk in pks:
-        transaction.on_commit(lambda pk=pk: inbox_enqueue(event_pk=pk))
+    for shop in set(InboxEvent.objects.filter(pk__in=pks).values_list("connection_id", flat=True)):
+        transaction.on_commit(lambda shop=shop: inbox_enqueue(connection_pk=shop))
     return len(pks)
 
 
@@ -249,8 +354,9 @@ def inbox_sweep(*, older_than: timedelta | None = None, limit: int = 5000, progr
     )
     if progress is not None:
         progress.set_total(len(waiting))
-    for pk in waiting:
-        inbox_process(event_pk=pk)
+    for start in range(0, len(waiting), BATCH):
+        chunk = waiting[start : start + BATCH]
+        inbox_process_batch(pks=chunk)
         if progress is not None:
-            progress.advance(1)
+            progress.advance(len(chunk))
     return len(waiting)

@@ -17,7 +17,7 @@ from shopify.mapping import SHOPIFY_COMPANY_ID, SHOPIFY_COMPANY_LOCATION_ID
 from shopify.models import InboxEvent, ShopifyRecord
 from shopify.services import inbox_process
 
-from .conftest import payload, signature
+from .conftest import payload, run_task, signature
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_create_is_acknowledged_at_once_then_applied_by_the_queued_task(shopify_
     assert event.status == InboxEvent.Status.RECEIVED and event.body == payload("customers-create.json").decode()
     assert not Customer.objects.exists()  # nothing applied inside the request
 
-    assert "shopify.tasks.process_event" in run_queued()
+    assert "shopify.tasks.process_inbox" in run_queued()
     event.refresh_from_db()
     assert event.status == InboxEvent.Status.APPLIED and event.attempts == 1
     customer = bob()
@@ -74,7 +74,7 @@ def test_a_duplicate_delivery_is_acknowledged_and_ignored(shopify_connection, de
     assert (first.status_code, again.status_code) == (200, 200)
     assert b"Duplicate" in again.content
     assert InboxEvent.objects.count() == 1
-    assert run_queued().count("shopify.tasks.process_event") == 1
+    assert run_queued().count("shopify.tasks.process_inbox") == 1
     assert Customer.objects.count() == 1
 
 
@@ -216,8 +216,9 @@ def test_a_company_with_two_locations_and_three_contacts_in_any_order(shopify_co
         ("Billing", "Toronto", True, False),
         ("Shipping", "Mississauga", False, True),
     ]
-    # The company carries its first location's billing address (NetSuite wants one on the parent).
-    assert list(company.addresses.values_list("label", "city")) == [("Billing", "Toronto")]
+    # The company carries its oldest location's billing address (NetSuite wants one on the parent): Montreal's
+    # (the lowest Shopify ID), though Toronto's webhook came first.
+    assert list(company.addresses.values_list("label", "city")) == [("Billing", "Montreal")]
     contacts = Contact.objects.filter(customer=company).order_by("first_name")
     assert [(c.first_name, c.email, c.role) for c in contacts] == [
         ("Claire", "claire@mapleleaf.example", "Buyer"),
@@ -265,3 +266,48 @@ def test_a_new_contact_of_a_company_already_in_netsuite_makes_the_company_due_ag
     run_queued()
     assert Contact.objects.filter(customer=company).count() == 2
     assert company.pk in customer_pks_due_for_push(connection=connection)
+
+
+def test_a_burst_of_deliveries_queues_one_drain_which_gives_each_entry_its_own_outcome(
+    shopify_connection, deliver, run_queued, task_queue
+):
+    deliver("customers-update.json", "customers/update")
+    deliver("customers-update-older.json", "customers/update")  # older than the one before it
+    deliver("customers-create-without-id.json", "customers/update")  # unreadable
+    deliver("customers-create-buyer-claire.json", "customers/create")
+    queued = task_queue.drain()
+    assert [t["func"] for t in queued] == ["shopify.tasks.process_inbox"]  # one task for the four
+
+    run_task(queued[0])
+    statuses = dict(InboxEvent.objects.values_list("body", "status"))
+    assert [statuses[payload(name).decode()] for name in (
+        "customers-update.json", "customers-update-older.json", "customers-create-without-id.json",
+        "customers-create-buyer-claire.json",
+    )] == ["applied", "stale", "unreadable", "applied"]  # fmt: skip
+    assert bob().is_active and Customer.objects.filter(first_name="Claire").exists()
+    # Once the drain has started, the next delivery queues the next drain.
+    deliver("customers-disable.json", "customers/disable")
+    assert "shopify.tasks.process_inbox" in run_queued()
+    assert not bob().is_active
+
+
+def test_an_entry_that_breaks_its_batch_is_applied_alone_and_the_others_still_are(
+    shopify_connection, deliver, run_queued, monkeypatch
+):
+    from shopify.services import inbox
+
+    real = inbox.shopify_objects_apply
+
+    def breaks_on_claire(*, connection, objects):
+        if any(getattr(o, "first_name", "") == "Claire" for o in objects):
+            raise RuntimeError("a bug met by this payload only")
+        return real(connection=connection, objects=objects)
+
+    monkeypatch.setattr(inbox, "shopify_objects_apply", breaks_on_claire)
+    deliver("customers-update.json", "customers/update")
+    deliver("customers-create-buyer-claire.json", "customers/create")
+    run_queued()
+    events = {e.topic: e for e in InboxEvent.objects.all()}
+    assert events["customers/update"].status == "applied" and bob()
+    broken = events["customers/create"]
+    assert broken.status == "failed" and "a bug met by this payload only" in broken.reason
