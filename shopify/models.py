@@ -167,7 +167,7 @@ class InboxEvent(models.Model):
 
     connection = models.ForeignKey(ShopifyConnection, on_delete=models.PROTECT, related_name="inbox")
     event_id = models.CharField(
-        "event ID", max_length=100, help_text="X-Shopify-Event-Id: the same for every delivery."
+        "event ID", max_length=100, help_text="X-Shopify-Event-Id: the same for every delivery of the event."
     )
     topic = models.CharField(max_length=100, db_index=True)
     webhook_id = models.CharField("webhook ID", max_length=100, blank=True)
@@ -186,7 +186,13 @@ class InboxEvent(models.Model):
         verbose_name = "webhook inbox entry"
         verbose_name_plural = "webhook inbox"
         ordering = ["-received_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["connection", "event_id"], name="shopify_inbox_event_unique")]
+        # A delivery's event ID repeats when Shopify sends it again ("Ignore duplicate webhooks": the same value
+        # across more than one webhook indicates a duplicate). Keyed with the topic too: Shopify's newer pages
+        # describe the ID as shared by the deliveries of one merchant action, which may be of several topics
+        # (customers/update and customers/enable); applying is idempotent, so keeping those costs nothing.
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "topic", "event_id"], name="shopify_inbox_topic_event_unique")
+        ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="shopify_inbox_status"),
             models.Index(fields=["received_at"], condition=Q(status="received"), name="shopify_inbox_waiting"),

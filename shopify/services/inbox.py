@@ -4,8 +4,9 @@ Receiving (the web request, well inside Shopify's 5 seconds, shopify.dev/docs/ap
 the X-Shopify-Shop-Domain header; the HMAC of the raw body is checked by Shopify's own ``shopifyapp`` package
 against the connection's client secret and, during a rotation, the previous one (Shopify may go on signing with
 the old secret for up to an hour: shopify.dev/docs/apps/build/webhooks/verify-deliveries). A delivery that
-fails is answered 401 and nothing is kept. A verified one is stored under (shop, X-Shopify-Event-Id), which is the
-same for every delivery of one event (shopify.dev/docs/apps/build/webhooks/ignore-duplicates): a duplicate is
+fails is answered 401 and nothing is kept. A verified one is stored under (shop, topic, X-Shopify-Event-Id): the
+event ID is the same for every delivery of one event (shopify.dev/docs/apps/build/webhooks/ignore-duplicates), and
+the topic keeps apart deliveries of several topics that one merchant action may share it among. A duplicate is
 answered 200 and not stored again. Once the row is committed, a task draining the shop's inbox is queued, unless
 one is queued or running already (``ShopifyConnection.inbox_queued_at``; see ``inbox_drain``): a burst of deliveries
 costs a few tasks, not one each, and one drain per shop runs at a time.

@@ -78,6 +78,16 @@ def test_a_duplicate_delivery_is_acknowledged_and_ignored(shopify_connection, de
     assert Customer.objects.count() == 1
 
 
+def test_one_event_id_on_deliveries_of_two_topics_keeps_both(shopify_connection, deliver, run_queued):
+    # One merchant action (an update that also disables the account) may share its event ID among its topics.
+    update = deliver("customers-update.json", "customers/update", event_id="evt-7")
+    disable = deliver("customers-disable.json", "customers/disable", event_id="evt-7")
+    assert b"Duplicate" not in update.content and b"Duplicate" not in disable.content
+    assert sorted(InboxEvent.objects.values_list("topic", flat=True)) == ["customers/disable", "customers/update"]
+    run_queued()
+    assert not bob().is_active
+
+
 def test_an_older_update_arriving_late_changes_nothing(shopify_connection, deliver, run_queued):
     deliver("customers-create.json", "customers/create")
     deliver("customers-update.json", "customers/update")
