@@ -106,11 +106,16 @@ def _push_pass(*, connection: NetSuiteConnection, since, trigger: str, user, pro
 
 
 def _held_note(count: int, until: datetime | None) -> str:
-    ends = f", whose hold ends at {timezone.localtime(until):%H:%M:%S}" if until else ""
-    after = "after that time" if until else "after it lets go"
+    # The count and the time first: the Jobs page shows the start of a run's message.
+    if until is None:
+        return (
+            f"{count:,} customer(s) due were left out: another push holds them (one running now, or one stopped "
+            "without letting go). That push sends them, or the next run after it lets go does."
+        )
     return (
-        f"{count:,} customer(s) due were left out: another push holds them (one running now, or one stopped without "
-        f"letting go{ends}). That push sends them, or the next run {after} does."
+        f"{count:,} customer(s) due were left out: another push holds them until {timezone.localtime(until):%H:%M:%S} "
+        "(one running now, or one stopped without letting go). That push sends them, or the next run after that time "
+        "does."
     )
 
 

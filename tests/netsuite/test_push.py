@@ -277,7 +277,7 @@ def test_customers_held_by_a_push_that_was_killed_are_named_not_skipped_silently
 
     assert netsuite_sandbox.count_customers() == 1 and only_in_netsuite(netsuite_sandbox, free)
     assert "1 customer(s) due were left out: another push holds them" in text
-    assert f"whose hold ends at {timezone.localtime(until):%H:%M:%S}" in text
+    assert f"another push holds them until {timezone.localtime(until):%H:%M:%S} (" in text
     run = JobRun.objects.filter(job="push_customers").first()
     assert "1 customer(s) due were left out" in run.state_message
     # Once the hold has ended the next run sends it.
@@ -319,7 +319,7 @@ def test_a_push_that_gets_no_slot_after_a_killed_push_says_what_is_held_and_unti
     text = tasks.push_customers()
     assert "other workers took every pending customer" not in text
     assert "2 customer(s) due were left out: another push holds them" in text
-    assert f"whose hold ends at {timezone.localtime(until):%H:%M:%S}" in text
+    assert f"another push holds them until {timezone.localtime(until):%H:%M:%S} (" in text
     assert netsuite_sandbox.count_customers() == 0
 
 
