@@ -397,6 +397,8 @@ def dashboard_warnings(
                     "Awaiting ID",
                 )
             )
+    refused_connections = list(connection_failures_open()[:10])
+    refused_by_system = {failure.external_system_id: failure for failure in reversed(refused_connections)}
     for state in jobs:
         if state.overdue:
             warnings.append(
@@ -424,6 +426,9 @@ def dashboard_warnings(
             continue  # refused for want of the historical import, which the warning above asks for
         if run.status == JobRun.Status.REFUSED and _history_imported_since(run):
             continue  # refused before the historical import was done; its next run goes through
+        refused = refused_by_system.get(run.external_system_id)
+        if run.status == JobRun.Status.FAILED and refused is not None and refused.last_seen_at >= run.started_at:
+            continue  # it met a connection NetSuite (or Shopify) refuses: the connection's warning below says so once
         where = f" for {run.external_system.name}" if run.external_system else ""
         warnings.append(
             Warning(
@@ -433,7 +438,7 @@ def dashboard_warnings(
                 "Run details",
             )
         )
-    for failure in connection_failures_open()[:10]:
+    for failure in refused_connections:
         warnings.append(
             Warning(
                 f"{failure.external_system.name}: {failure.message}",

@@ -40,7 +40,8 @@ def resync_failure_group(
             succeeded += len(report.succeeded)
             failed += len(report.failed) + len(report.skipped)
             progress.advance(len(report.succeeded), failed=len(report.failed) + len(report.skipped))
-        progress.note(f"{group.describe().capitalize()}: {succeeded} resynced, {failed} failed again.")
+        described = group.describe()  # str.capitalize() would lower-case the rest: "netsuite (rest)"
+        progress.note(f"{described[:1].upper()}{described[1:]}: {succeeded} resynced, {failed} failed again.")
     return progress.run.message
 
 

@@ -10,9 +10,11 @@ nothing is left to claim.
 
 from __future__ import annotations
 
+import uuid
+from contextlib import suppress
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from customers.dispatch import sync_refusal
@@ -21,7 +23,7 @@ from jobs.services import JobRefused
 
 from .. import selectors
 from ..limiter import slots_for_run
-from ..models import NetSuiteConnection, PushClaim
+from ..models import BatchJob, NetSuiteConnection, PushClaim
 from .claims import Claims, work_left
 from .common import client_for
 from .push import PushReport, customers_push
@@ -72,7 +74,11 @@ def _push_pass(*, connection: NetSuiteConnection, since, trigger: str, user, pro
         connection=connection, keep_waiting=lambda: work_left(connection=connection, since=since)
     ) as limiter:
         if getattr(limiter, "held", 1) == 0:
-            report.notes.append("Nothing was left to send: other workers took every pending customer.")
+            # No slot: every due customer is held elsewhere (right after a killed push, by its claims and batches).
+            held = _held_elsewhere(connection=connection, since=since)
+            report.notes.append(
+                _held_note(*held) if held else "Nothing was left to send: other workers took every pending customer."
+            )
             return report
         client = client_for(connection=connection, limiter=limiter)
         first = True
@@ -95,18 +101,31 @@ def _push_pass(*, connection: NetSuiteConnection, since, trigger: str, user, pro
             client.close()
     held = _held_elsewhere(connection=connection, since=since)
     if held and report.stopped is None:
-        count, until = held
-        report.notes.append(
-            f"{count:,} customer(s) due were left out: another push holds them (one running now, or one stopped "
-            f"without letting go, whose hold ends at {timezone.localtime(until):%H:%M:%S}). That push sends them, or "
-            "the next run after that time does."
-        )
+        report.notes.append(_held_note(*held))
     return report
 
 
-def _held_elsewhere(*, connection: NetSuiteConnection, since: datetime) -> tuple[int, datetime] | None:
-    """The due customers another worker's live claims hold, and when the last of those claims expires."""
-    live = PushClaim.objects.filter(connection=connection, expires_at__gte=timezone.now())
+def _held_note(count: int, until: datetime | None) -> str:
+    # The count and the time first: the Jobs page shows the start of a run's message.
+    if until is None:
+        return (
+            f"{count:,} customer(s) due were left out: another push holds them (one running now, or one stopped "
+            "without letting go). That push sends them, or the next run after it lets go does."
+        )
+    return (
+        f"{count:,} customer(s) due were left out: another push holds them until {timezone.localtime(until):%H:%M:%S} "
+        "(one running now, or one stopped without letting go). That push sends them, or the next run after that time "
+        "does."
+    )
+
+
+def _held_elsewhere(*, connection: NetSuiteConnection, since: datetime) -> tuple[int, datetime | None] | None:
+    """The due customers another worker's live claims hold, and when the last of those holds ends.
+
+    A customer in a batch whose results are not read yet is claimed by the batch (no expiry): its hold ends when the
+    batch's owner lets go of it (``BatchJob.owner_until``), after which the next push reads the batch's results."""
+    now = timezone.now()
+    live = PushClaim.objects.filter(connection=connection).filter(Q(expires_at__gte=now) | Q(expires_at__isnull=True))
     held = (
         selectors.pushes_due(connection=connection)
         .exclude(last_attempt_at__gte=since)
@@ -115,4 +134,13 @@ def _held_elsewhere(*, connection: NetSuiteConnection, since: datetime) -> tuple
     count = held.count()
     if not count:
         return None
-    return count, live.aggregate(until=Max("expires_at"))["until"]
+    until = live.aggregate(until=Max("expires_at"))["until"]
+    keys = []
+    for holder in live.filter(expires_at__isnull=True).values_list("holder", flat=True).distinct():
+        with suppress(ValueError):
+            keys.append(uuid.UUID(holder))
+    if keys:
+        batches = BatchJob.objects.filter(connection=connection, idempotency_key__in=keys)
+        owned = batches.aggregate(until=Max("owner_until"))["until"]
+        until = max(t for t in (until, owned) if t is not None) if until or owned else None
+    return count, until

@@ -115,7 +115,7 @@ class HistoricalProcessor:
         self.q_fill = (
             f"UPDATE {c} SET {', '.join(f'{sql.column(Customer, f)} = %s' for f in NAME_FIELDS)}, "
             f"{sql.column(Customer, 'is_valid')} = %s, {sql.column(Customer, 'problems')} = %s, "
-            f"{sql.column(Customer, 'modified_at')} = %s WHERE id = %s"
+            f"{sql.column(Customer, 'modified_at')} = COALESCE(%s, {sql.column(Customer, 'modified_at')}) WHERE id = %s"
         )
 
     def write_batch(self, rows: list[formats.Row]) -> list[RowProblem]:
@@ -306,7 +306,12 @@ class HistoricalProcessor:
         new_sync = {k for k in want_sync if not isinstance(k, str) and k not in sync_of}
         touched = changed | new_sync
         validity, ready = self.validity.of_existing({k: current[k] for k in touched}, new_sync) if touched else ({}, {})
-        sql.execute_many(self.q_fill, [(*(current[k][f] for f in NAME_FIELDS), *validity[k], now, k) for k in validity])
+        # Only a blank filled in is a change of the customer's data (modified_at, which the REST push sends): being
+        # bound to this connector is not, or customers the REST connector pulled from NetSuite would be sent back.
+        sql.execute_many(
+            self.q_fill,
+            [(*(current[k][f] for f in NAME_FIELDS), *validity[k], now if k in changed else None, k) for k in validity],
+        )
         readiness.update(ready)
         self.syncs.bind({pk(k): ns for k, ns in want_sync.items()}, sync_of, moment, readiness)
 

@@ -205,7 +205,9 @@ def test_a_large_group_is_resynced_by_a_background_job(
     assert "queued as a background job" in response.content.decode()
     assert SyncFailure.objects.filter(resolved_at=None).count() == 3  # nothing sent while the operator waited
     (task,) = task_queue.drain()
-    assert "3 resynced" in run_task(task)
+    message = run_task(task)
+    # The group's title and connector keep their capitals, as on the queue (not "missing price level").
+    assert f"Group \u201cMissing price level\u201d (customer failures with {fake_system.name}): 3 resynced" in message
     assert not SyncFailure.objects.filter(resolved_at=None).exists()
 
 

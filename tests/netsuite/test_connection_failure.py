@@ -78,3 +78,25 @@ def test_the_dashboard_warns_of_a_connection_that_cannot_log_in(connection, make
     [warning] = [w for w in warnings if "refused the login" in w.message]
     assert warning.message.startswith("NetSuite:")
     assert "record_type__exact=connection" in warning.link
+
+
+def test_the_dashboard_warns_once_of_a_refused_login_not_also_for_the_failed_run(
+    connection, make_customer, netsuite_sandbox
+):
+    from console.selectors import dashboard_warnings, job_states
+
+    connection.token_secret = "not-the-secret"
+    connection.save()
+    make_customer()
+    tasks.push_customers()
+    assert JobRun.objects.get(job="push_customers").status == JobRun.Status.FAILED
+    warnings = dashboard_warnings(systems=[connection.external_system], jobs=job_states(), counts=None)
+    # One warning, the connection's (linking to its entry in the queue), not a second one for the push run.
+    [warning] = [w for w in warnings if "refused the login" in w.message]
+    assert "record_type__exact=connection" in warning.link
+
+    connection.token_secret = netsuite_sandbox.token_secret
+    connection.save()
+    tasks.push_customers()
+    warnings = dashboard_warnings(systems=[connection.external_system], jobs=job_states(), counts=None)
+    assert [w for w in warnings if "refused the login" in w.message] == []

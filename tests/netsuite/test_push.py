@@ -277,13 +277,50 @@ def test_customers_held_by_a_push_that_was_killed_are_named_not_skipped_silently
 
     assert netsuite_sandbox.count_customers() == 1 and only_in_netsuite(netsuite_sandbox, free)
     assert "1 customer(s) due were left out: another push holds them" in text
-    assert f"whose hold ends at {timezone.localtime(until):%H:%M:%S}" in text
+    assert f"another push holds them until {timezone.localtime(until):%H:%M:%S} (" in text
     run = JobRun.objects.filter(job="push_customers").first()
     assert "1 customer(s) due were left out" in run.state_message
     # Once the hold has ended the next run sends it.
     PushClaim.objects.filter(customer=held).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert "left out" not in tasks.push_customers()
     assert netsuite_sandbox.count_customers() == 2
+
+
+def test_a_push_that_gets_no_slot_after_a_killed_push_says_what_is_held_and_until_when(
+    connection, make_customer, netsuite_sandbox, monkeypatch
+):
+    """Run now right after a worker was killed mid bulk load: its slots, claims and batches are still held, so the
+    run gets no request slot; it says how many customers are held and until when, not that others took them."""
+    import contextlib
+    import uuid
+
+    from netsuite.models import BatchJob
+    from netsuite.services import runs
+
+    in_batch, claimed = make_customer(), make_customer()
+    until = timezone.now() + timedelta(seconds=60)
+    key = uuid.uuid4()
+    BatchJob.objects.create(
+        connection=connection, idempotency_key=key, customers=[in_batch.pk], items=[], owner="killed", owner_until=until
+    )
+    PushClaim.objects.create(connection=connection, customer=in_batch, holder=str(key), expires_at=None)
+    PushClaim.objects.create(
+        connection=connection, customer=claimed, holder="killed", expires_at=until - timedelta(seconds=5)
+    )
+
+    @contextlib.contextmanager
+    def no_slot(**kwargs):
+        class Slots:
+            held = 0
+
+        yield Slots()
+
+    monkeypatch.setattr(runs, "slots_for_run", no_slot)
+    text = tasks.push_customers()
+    assert "other workers took every pending customer" not in text
+    assert "2 customer(s) due were left out: another push holds them" in text
+    assert f"another push holds them until {timezone.localtime(until):%H:%M:%S} (" in text
+    assert netsuite_sandbox.count_customers() == 0
 
 
 def test_dispatch_handler_sends_by_record_id(connection, make_customer, netsuite_sandbox):

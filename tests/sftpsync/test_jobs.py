@@ -206,6 +206,43 @@ def test_historical_matches_existing_customers_instead_of_duplicating(local_feed
     assert by_shopify.syncs.get().external_id == "9002"
 
 
+def test_binding_a_customer_to_the_file_connector_is_not_a_change_the_rest_push_sends_back(
+    local_feeds: Feeds, make_customer
+) -> None:
+    """A customer the REST connector pulled from NetSuite, found again in the historical file: being bound to the file
+    connector changes none of its data, so it must not count as changed (``modified_at``) and be pushed back to
+    NetSuite by the REST connector (the demo's 200 pulled customers came back as REST failures: no payment term)."""
+    from datetime import timedelta
+
+    from customers.models import ExternalSystem
+
+    rest = ExternalSystem.objects.create(
+        code="netsuite-rest", name="NetSuite (REST)", kind="netsuite", transport=ExternalSystem.Transport.REST
+    )
+    pulled = make_customer(connector=False, shopify_id=False)
+    PartyIdentification.objects.create(customer=pulled, type=NETSUITE_CUSTOMER_ID, value="9002")
+    synced_at = timezone.now()
+    CustomerSync.objects.create(
+        customer=pulled, external_system=rest, enabled=True, status="synced", external_id="9002",
+        last_synced_at=synced_at, last_attempt_at=synced_at,
+    )  # fmt: skip
+    before = synced_at - timedelta(minutes=5)
+    blank = make_customer(customer_id="C777", first_name="", shopify_id=False, connector=False)
+    Customer.objects.filter(pk__in=[pulled.pk, blank.pk]).update(modified_at=before)
+    local_feeds.put(
+        local_feeds.historical,
+        "h.csv",
+        b"internalId,HCShopifyCustomerId,externalId,firstName\n9002,555,,Someone\n9003,556,C777,Filled\n",
+    )
+    historical(local_feeds)
+
+    pulled.refresh_from_db()
+    assert pulled.syncs.get(external_system=local_feeds.system).external_id == "9002"
+    assert pulled.modified_at == before  # bound, not changed
+    blank.refresh_from_db()
+    assert blank.first_name == "Filled" and blank.modified_at > before  # a blank filled in is a change
+
+
 def test_conflict_with_the_database_is_a_row_error(local_feeds: Feeds, make_customer) -> None:
     owner = make_customer(shopify_id=False)
     PartyIdentification.objects.create(customer=owner, type=NETSUITE_CUSTOMER_ID, value="100")
