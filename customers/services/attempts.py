@@ -47,7 +47,9 @@ class Attempt:
     """One attempt to send one record to one connector, and what it came to.
 
     ``sync_status`` is what the customer's sync row with the connector becomes (None: leave it alone);
-    ``external_id`` binds the customer to the connector's record; ``log`` appends a SyncLog row.
+    ``external_id`` binds the customer to the connector's record; ``log`` appends a SyncLog row; ``data_read_at``
+    is when the data sent was read (the sync row is synced as of then, so a change saved while it was on its way
+    makes the customer due again), default the time of writing.
     """
 
     external_system: ExternalSystem | int
@@ -65,6 +67,7 @@ class Attempt:
     sync_status: str | None = None
     external_id: str = ""
     log: bool = True
+    data_read_at: datetime | None = None
 
 
 def record_type_of(customer: Customer) -> str:
@@ -89,6 +92,7 @@ def customer_attempt(
     file_name: str = "",
     line_number: int | None = None,
     log: bool = True,
+    data_read_at: datetime | None = None,
 ) -> Attempt:
     """An attempt on a customer: its sync row becomes ``status`` (default: synced on success, error on failure)."""
     return Attempt(
@@ -107,6 +111,7 @@ def customer_attempt(
         sync_status=status or (CustomerSync.Status.SYNCED if ok else CustomerSync.Status.ERROR),
         external_id=external_id,
         log=log,
+        data_read_at=data_read_at,
     )
 
 
@@ -209,7 +214,8 @@ def _write_syncs(attempts: list[Attempt], now: datetime) -> None:
         changed = []
         for pk, a in wanted.items():
             sync = rows[pk]
-            synced_at = at if a.ok and a.sync_status == CustomerSync.Status.SYNCED else sync.last_synced_at
+            synced = a.ok and a.sync_status == CustomerSync.Status.SYNCED
+            synced_at = (a.data_read_at or at) if synced else sync.last_synced_at
             if a.ok:
                 external_id, code, message = a.external_id or sync.external_id, "", ""
             else:

@@ -204,7 +204,7 @@ class BatchSender:
                 taken.append(job)
         if not taken:
             return
-        batches = [_Batch(job, self.push.recovered_items(job.customers, job.items)) for job in taken]
+        batches = [_Batch(job, self._recovered(job)) for job in taken]
         pending = []
         for batch in batches:
             try:
@@ -218,6 +218,12 @@ class BatchSender:
             self._submitted(batch, ref)
             pending.append(batch)
         yield from self.settle(pending)
+
+    def _recovered(self, job: BatchJob) -> list[_Prepared]:
+        items = self.push.recovered_items(job.customers, job.items)
+        for item in items:
+            item.read_at = job.created_at  # its body was read then
+        return items
 
     # -- reading results --
 

@@ -126,6 +126,9 @@ class _Prepared:
     body: dict
     # A company's contacts, sent once it is bound.
     contacts: list[Contact] = field(default_factory=list)
+    # When its data was read: the sync row is synced as of then, so a change saved while the write was on its way
+    # (a contact added by a webhook, an operator's edit) makes it due again.
+    read_at: datetime | None = None
 
     @property
     def operation(self) -> str:
@@ -541,7 +544,7 @@ class _Push:
             sync = item.sync
             if sync is not None:
                 sync.status, sync.external_id = CustomerSync.Status.SYNCED, internal_id
-                sync.last_attempt_at = sync.last_synced_at = now
+                sync.last_attempt_at, sync.last_synced_at = now, item.read_at or now
                 sync.last_error_code = sync.last_error_message = ""
             self.internal_ids[item.customer.pk] = internal_id
             result = SyncResult(item.customer, ok=True, status=CustomerSync.Status.SYNCED, external_id=internal_id)
@@ -555,6 +558,7 @@ class _Push:
             if self.stopped:
                 return
             chunk = pks[start : start + size]
+            read_at = timezone.now()
             # Four plain queries a chunk (prefetch_related costs more than the rest of preparing a customer), and
             # the chunk's failures written in one transaction.
             by_pk = {c.pk: c for c in Customer.objects.filter(pk__in=chunk)}
@@ -579,7 +583,10 @@ class _Push:
                     attempts_record(self._log_buffer)
                 finally:
                     self._log_buffer = None
-            yield from (item for item in prepared if item is not None)
+            for item in prepared:
+                if item is not None:
+                    item.read_at = read_at
+                    yield item
 
     def _prepare(
         self, customer: Customer, addresses: list[Address], contacts: list[Contact], sync: CustomerSync | None
@@ -721,7 +728,7 @@ class _Push:
     def _attempt(self, item: _Prepared, *, ok: bool, external_id: str = "", message: str = "") -> Attempt:
         return customer_attempt(
             item.customer, self.system, ok=ok, trigger=self.trigger, operation=item.operation, message=message,
-            external_id=external_id, user=self.user,
+            external_id=external_id, user=self.user, data_read_at=item.read_at,
         )  # fmt: skip
 
     def _fail_binding(self, item: _Prepared, internal_id: str, reason: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Contact, Customer, CustomerSync, SyncFailure, SyncLog
 from netsuite import selectors, services, tasks
@@ -113,6 +114,28 @@ def test_a_bulk_load_sends_the_contacts_of_its_companies_in_batches_too(connecti
     # Every contact answered, none to send again for a passing reason: no company is due.
     assert not CustomerSync.objects.filter(contacts_due=True).exists()
     assert not selectors.customer_pks_due_for_push(connection=connection)
+
+
+def test_a_contact_saved_while_its_company_is_on_its_way_makes_the_company_due_again(
+    connection, make_customer, netsuite_sandbox, monkeypatch
+):
+    company = company_with_contacts(make_customer, 1)
+    writes: list = []
+    real = NetSuiteClient.upsert_customer
+
+    def upsert(self, external_id, body, **kwargs):
+        writes.append(timezone.now())  # the company's data was read before this
+        return real(self, external_id, body, **kwargs)
+
+    monkeypatch.setattr(NetSuiteClient, "upsert_customer", upsert)
+    push(connection, company)
+    sync = CustomerSync.objects.get(customer=company, external_system=connection.external_system)
+    # Synced as of the data it sent, not as of the answer.
+    assert sync.status == "synced" and sync.last_synced_at < writes[0]
+    assert company.pk not in selectors.customer_pks_due_for_push(connection=connection)
+    # A contact a webhook saved while the company's write was in flight (it touches the company): due again.
+    Customer.objects.filter(pk=company.pk).update(modified_at=writes[0])
+    assert company.pk in selectors.customer_pks_due_for_push(connection=connection)
 
 
 def test_pushing_twice_creates_no_duplicate_contact_and_updates_the_one_there(
