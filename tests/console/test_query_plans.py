@@ -23,7 +23,7 @@ def test_the_open_connection_failures_are_read_from_their_own_index(netsuite_sys
             for n in range(3000)]  # fmt: skip
     rows.append(("connection", "rest", netsuite_system.pk, "INVALID_LOGIN", "", "", "", "", 1, now, now, ""))
     RowInserter(SyncFailure, columns).insert(rows)
-    analyze()  # with statistics both planners see 3,000 open rows per system and record type
+    analyze(SyncFailure)  # with statistics both planners see 3,000 open rows per system and record type
 
     assert [f.record_id for f in connection_failures_open()] == ["rest"]
     assert "sync_failure_open_conn" in queryset_plan(connection_failures_open()[:10])

@@ -40,7 +40,7 @@ def _seed(feeds: Feeds, count: int = 3000) -> FeedFile:
     if connection.vendor == "postgresql":
         # Autovacuum analyses a loaded table soon; SQLite never has statistics unless asked (Django does not ask),
         # which is when its planner took the (type, value) index.
-        analyze()
+        analyze(Customer, CustomerSync, PartyIdentification)
     return FeedFile.objects.create(feed=feeds.export, direction="out", file_name="plan.csv")
 
 
