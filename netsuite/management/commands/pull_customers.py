@@ -7,7 +7,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import SyncLog
-from jobs.services import job_run, parse_since
+from jobs.commands import since_and_connections
+from jobs.services import job_run
 from netsuite import selectors, services
 from netsuite.client import NetSuiteError
 
@@ -24,18 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--connection", metavar="NAME", help="External system code or name of the connection.")
 
     def handle(self, *args, since, full, connection, **options):
-        try:
-            since_dt = parse_since(since)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        try:
-            connections = (
-                [selectors.connection_get(name=connection)] if connection else list(selectors.connections_active())
-            )
-        except selectors.ConnectionNotFound as exc:
-            raise CommandError(str(exc)) from None
-        if not connections:
-            raise CommandError("No active NetSuite REST connection. Add one in the admin first.")
+        since_dt, connections = since_and_connections(
+            since=since,
+            connection=connection,
+            selectors=selectors,
+            none_active="No active NetSuite REST connection. Add one in the admin first.",
+        )
         for conn in connections:
             name = conn.external_system.name
             try:

@@ -7,7 +7,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import SyncLog
-from jobs.services import job_run, parse_since
+from jobs.commands import since_and_connections
+from jobs.services import job_run
 from shopify import selectors
 from shopify.client import ShopifyError
 from shopify.services import shopify_reconcile
@@ -26,18 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="Read every customer, whatever the last run.")
 
     def handle(self, *args, connection, since, full, **options):
-        try:
-            since_dt = parse_since(since)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        try:
-            connections = (
-                [selectors.connection_get(name=connection)] if connection else list(selectors.connections_active())
-            )
-        except selectors.ConnectionNotFound as exc:
-            raise CommandError(str(exc)) from None
-        if not connections:
-            raise CommandError("No active Shopify connection. Add one with manage.py shopify_connection first.")
+        since_dt, connections = since_and_connections(
+            since=since,
+            connection=connection,
+            selectors=selectors,
+            none_active="No active Shopify connection. Add one with manage.py shopify_connection first.",
+        )
         # Every shop gets its turn: one that cannot be read is reported, and the command fails at the end.
         problems = []
         for conn in connections:
