@@ -48,7 +48,8 @@ def parse_since(value: str | None):
     try:
         when = parse_datetime(value)
     except ValueError as exc:  # shaped like one, but no such time ("month must be in 1..12")
-        raise ValueError(f"--since {value!r} is not an ISO 8601 date and time ({exc}), e.g. 2024-03-05T10:00:00Z.") from None
+        why = f"--since {value!r} is not an ISO 8601 date and time ({exc}), e.g. 2024-03-05T10:00:00Z."
+        raise ValueError(why) from None
     if when is None:
         raise ValueError(f"--since {value!r} is not an ISO 8601 date and time, e.g. 2024-03-05T10:00:00Z.")
     if timezone.is_naive(when):
