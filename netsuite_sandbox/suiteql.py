@@ -15,8 +15,10 @@ Accepted (keywords and column names case-insensitive)::
 Columns: id, entityid, externalid, isperson, firstname, lastname, companyname, email, phone, subsidiary,
 parent, terms, pricelevel, salesrep, entitystatus, isinactive, datecreated, lastmodifieddate,
 custentity_hc_shopify_customer_id; of contact: id, entityid, externalid, firstname, lastname, email, phone, title,
-company, subsidiary, isinactive, datecreated, lastmodifieddate (NetSuite's contact table has these columns under
-these names; the sandbox has no others). A column may be qualified by the table alias (`c.id`).
+company, subsidiary, isinactive, datecreated, lastmodifieddate. Assumed: these are the contact record's fields as
+the REST record and the Records Catalog name them, lower-cased as SuiteQL's customer columns are; the SuiteQL pages
+at hand do not list the contact table's columns, and the sandbox knows no others (an unknown one is refused, as
+NetSuite refuses a field a table lacks). A column may be qualified by the table alias (`c.id`).
 
 Examples::
 
