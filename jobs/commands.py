@@ -22,6 +22,9 @@ def since_and_connections(
         since_dt = parse_since(since)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    if connection is not None and not connection.isprintable():
+        # No connection name holds a control character, and PostgreSQL refuses a NUL in a query outright.
+        raise CommandError(f"--connection {connection!r} is not a connection name: it holds a control character.")
     try:
         connections = (
             [selectors.connection_get(name=connection)] if connection else list(selectors.connections_active())

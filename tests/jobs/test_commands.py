@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
     [
         (["--since", "yesterday"], "is not an ISO 8601 date and time"),
         (["--since", "2024-13-45T99:00:00"], "is not an ISO 8601 date and time"),
-        (["--connection", "no-such-\x00connection"], ""),
+        (["--connection", "no-such-connection"], "no-such-connection"),
+        (["--connection", "no-such-\x00connection"], "is not a connection name"),
         ([], "No active"),
     ],
 )
