@@ -269,18 +269,22 @@ def inbox_process_batch(*, connection_pk: int | None = None, pks: list[int] | No
                 logger.warning("Applying %s Shopify inbox entries together failed; applying them one by one",
                                len(batch), exc_info=True)  # fmt: skip
                 outcomes = [_outcome_alone(event) for event in batch]
-            for event, outcome in zip(batch, outcomes, strict=True):
-                _finish(event, outcome)
+            _finish(batch, outcomes)
     return events
 
 
-def _finish(event: InboxEvent, outcome: Outcome) -> None:
-    status, reason, code, result, failures = outcome
-    event.status, event.reason, event.error_code = status, reason, code
-    event.attempts += 1
-    event.processed_at = timezone.now()
-    event.save(update_fields=["status", "reason", "error_code", "record", "attempts", "processed_at"])
-    _log(event, result, failures)
+def _finish(events: list[InboxEvent], outcomes: list[Outcome]) -> None:
+    """Mark the entries with their outcomes and record what they came to, set-based (in entry order: the last
+    attempt on a record decides)."""
+    now = timezone.now()
+    attempts: list[Attempt] = []
+    for event, (status, reason, code, result, failures) in zip(events, outcomes, strict=True):
+        event.status, event.reason, event.error_code = status, reason, code
+        event.attempts += 1
+        event.processed_at = now
+        attempts += _attempts(event, result, failures)
+    InboxEvent.objects.bulk_update(events, ["status", "reason", "error_code", "record", "attempts", "processed_at"])
+    attempts_record(attempts, now=now)
 
 
 def inbox_process(*, event_pk: int) -> str:
@@ -292,7 +296,7 @@ def inbox_process(*, event_pk: int) -> str:
     return f"{event.topic} {event.event_id}: {event.get_status_display()}."
 
 
-def _log(event: InboxEvent, result: ApplyResult | None, failures: list) -> None:
+def _attempts(event: InboxEvent, result: ApplyResult | None, failures: list) -> list[Attempt]:
     """Failures go to the Failed Record Queue under the shop's system; objects applied resolve theirs."""
     system = event.connection.source_system_id
     attempts = [
@@ -315,8 +319,7 @@ def _log(event: InboxEvent, result: ApplyResult | None, failures: list) -> None:
                 operation=OPERATION,
             )
         )
-    attempts += applied_attempts(system, result.applied if result is not None else ())
-    attempts_record(attempts)
+    return attempts + applied_attempts(system, result.applied if result is not None else ())
 
 
 def applied_attempts(system_id: int, objects) -> list[Attempt]:

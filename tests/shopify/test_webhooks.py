@@ -321,3 +321,38 @@ def test_an_entry_that_breaks_its_batch_is_applied_alone_and_the_others_still_ar
     assert events["customers/update"].status == "applied" and bob()
     broken = events["customers/create"]
     assert broken.status == "failed" and "a bug met by this payload only" in broken.reason
+
+
+def _claire_clones(count: int, start: int) -> list[bytes]:
+    """customers/create payloads of ``count`` new customers shaped like the Claire fixture (own IDs and emails)."""
+    import json
+
+    base = json.loads(payload("customers-create-buyer-claire.json"))
+    bodies = []
+    for n in range(start, start + count):
+        clone = {**base, "id": 7200000000 + n, "email": f"buyer{n}@mapleleaf.example",
+                 "admin_graphql_api_id": f"gid://shopify/Customer/{7200000000 + n}"}  # fmt: skip
+        clone["addresses"] = [{**a, "id": 8200000000 + n, "customer_id": clone["id"]} for a in base["addresses"]]
+        bodies.append(json.dumps(clone).encode())
+    return bodies
+
+
+def test_a_drain_writes_its_batch_set_based(shopify_connection, deliver, task_queue):
+    """The entries' outcomes and what they came to are written per batch, not per entry: a batch of 40 takes no
+    more queries than a batch of 5 (and is all applied)."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def drain_queries(bodies: list[bytes]) -> int:
+        for body in bodies:
+            deliver(body, "customers/create")
+        queued = task_queue.drain()
+        with CaptureQueriesContext(db) as ran:
+            run_task(queued[0])
+        return len(ran.captured_queries)
+
+    small = drain_queries(_claire_clones(5, 0))
+    large = drain_queries(_claire_clones(40, 100))
+    assert InboxEvent.objects.filter(status="applied").count() == 45
+    assert Customer.objects.filter(first_name="Claire").count() == 45
+    assert large <= small + 5, f"a batch of 40 took {large} queries, one of 5 took {small}"
