@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
@@ -39,7 +40,8 @@ class _Validator(RequestValidator):
         super().__init__()
         self.credentials = credentials
         self.window = window
-        self._nonces: dict[tuple[str, str], float] = {}
+        # Nonces seen, oldest first (in the order they came, which is time order).
+        self._nonces: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
         self.local = threading.local()
 
@@ -87,9 +89,10 @@ class _Validator(RequestValidator):
         now = time.time()
         key = (client_key, nonce)
         with self._lock:
-            # Nonces older than the window cannot come back: their timestamp would be refused anyway.
-            if len(self._nonces) > 10_000:
-                self._nonces = {k: t for k, t in self._nonces.items() if now - t <= 2 * self.window}
+            # Nonces older than the window cannot come back: their timestamp would be refused anyway. Only the
+            # oldest are looked at, so a request costs the same with 100 or 100,000 nonces in the window.
+            while self._nonces and now - next(iter(self._nonces.values())) > 2 * self.window:
+                self._nonces.popitem(last=False)
             if key in self._nonces:
                 self.local.replayed = True
                 return False

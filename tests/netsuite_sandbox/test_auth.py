@@ -114,3 +114,24 @@ def test_sandbox_with_other_credentials_refuses_demo_ones() -> None:
         assert _get(other, other.oauth(), "/record/v1/customer/1").status_code == 404
         demo = NetSuiteSandbox()
         _assert_invalid_login(_get(other, demo.oauth()))
+
+
+def test_nonces_are_remembered_for_the_window_and_forgotten_after(monkeypatch) -> None:
+    """Every nonce of the last two windows is refused again, however many there are; older ones are let go (their
+    timestamp would be refused anyway), so the memory of nonces stays bounded."""
+    from netsuite_sandbox import DEMO_CREDENTIALS, auth
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(auth.time, "time", lambda: clock[0])
+    validator = auth._Validator(DEMO_CREDENTIALS, window=300)
+    seen = validator.validate_timestamp_and_nonce
+    key = DEMO_CREDENTIALS.consumer_key
+    for n in range(20_000):  # more than any threshold: all within the window
+        clock[0] += 0.01
+        assert seen(key, "", f"n{n}", None)
+    assert not seen(key, "", "n0", None) and not seen(key, "", "n19999", None)
+    clock[0] += 2 * 300 - 100  # n0 .. about n9999 are now older than two windows
+    assert seen(key, "", "fresh", None)
+    assert len(validator._nonces) < 11_000
+    assert not seen(key, "", "n19999", None)
+    assert seen(key, "", "n0", None)  # forgotten, as its timestamp could not pass any more
