@@ -223,6 +223,25 @@ def update_rows(model: type[Model], columns: Sequence[str], rows: list[tuple]) -
             cursor.executemany(f"UPDATE {table(model)} SET {assign} WHERE {pk} = %s", [(*r[1:], r[0]) for r in rows])
 
 
+def update_objects(objs: Sequence[Model], fields: Sequence[str]) -> None:
+    """Save ``fields`` of model instances, as ``QuerySet.bulk_update`` does, through ``update_rows``.
+
+    Django's bulk_update compiles a CASE WHEN per row and field (resolving an expression for each value): 4.5 ms
+    for each of 200 inbox entries; this converts each value once, as the ORM would (``get_db_prep_save``).
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    concrete = [model._meta.get_field(name) for name in fields]
+    rows = {}
+    for obj in objs:
+        # As bulk_update does: a related object saved since it was assigned gives its primary key now.
+        obj._prepare_related_fields_for_save(operation_name="update_objects", fields=concrete)
+        # One row per record (the last instance given wins: an UPDATE ... FROM would pick any).
+        rows[obj.pk] = (obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete))
+    update_rows(model, fields, list(rows.values()))
+
+
 def max_query_params() -> int:
     """Return how many parameters one statement may take (Django's SQLite figure is the old default, 999)."""
     if connection.vendor == "sqlite":

@@ -240,7 +240,7 @@ def _record_part(latest: dict[tuple, tuple[FailureSeen, int]], now: datetime) ->
         )
     _settle(superseded, now=now, resolution=SyncFailure.Resolution.SUPERSEDED)
     if updates:
-        SyncFailure.objects.bulk_update(
+        sql.update_objects(
             updates,
             ["occurrences", "last_seen_at", "message", "operation", "trigger", "file_name", "line_number", "record_id"],
         )

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 from django.db import transaction
 
+from integration_portal.bulk import update_objects
+
 from ..errors import ErrorCode
 from ..models import SHOPIFY_CUST_ID, Address, Customer, CustomerSync, ExternalSystem
 
@@ -288,7 +290,7 @@ def customers_refresh_validation(*, customer_pks: Iterable[int], chunk: int = 50
                     stale_syncs.append(sync)
         # bulk_update, not save(): readiness is derived, not a change to sync (modified_at stays).
         with transaction.atomic():
-            Customer.objects.bulk_update(stale_customers, ["is_valid", "problems"], batch_size=500)
-            CustomerSync.objects.bulk_update(stale_syncs, ["is_ready", "problems", "problem_code"], batch_size=500)
+            update_objects(stale_customers, ["is_valid", "problems"])
+            update_objects(stale_syncs, ["is_ready", "problems", "problem_code"])
         changed += len(stale_customers) + len(stale_syncs)
     return changed

@@ -43,6 +43,7 @@ from customers.models import (
     new_customer_id,
 )
 from customers.services import customer_syncs_enable, customers_refresh_validation
+from integration_portal.bulk import update_objects
 
 from ..mapping import (
     ACCOUNT_STATES,
@@ -198,10 +199,9 @@ class _Apply:
     def flush_records(self) -> None:
         """Write the links changed so far (the company-address refresh reads them back)."""
         if self.dirty_records:
-            ShopifyRecord.objects.bulk_update(
+            update_objects(
                 list(self.dirty_records.values()),
                 ["updated_at", "deleted_at", "state", "customer", "contact", "company_shopify_id", "person_shopify_id"],
-                batch_size=500,
             )
             self.dirty_records = {}
 
@@ -305,7 +305,7 @@ class _Apply:
             Customer.objects.bulk_create([c for _, c in created], batch_size=500)
             customer_syncs_enable(customer_pks=[c.pk for _, c in created], external_systems=self.targets)
         if updated:
-            Customer.objects.bulk_update([c for _, c in updated], CUSTOMER_FIELDS, batch_size=500)
+            update_objects([c for _, c in updated], CUSTOMER_FIELDS)
         done = created + updated
         missing_idents = [(o, c) for o, c in done if o.shopify_id not in owners]
         PartyIdentification.objects.bulk_create(
@@ -442,7 +442,7 @@ class _Apply:
             if contact is not None and _copy_person(contact, persons[record.person_shopify_id]):
                 changed.append(contact)
         if changed:
-            Contact.objects.bulk_update(changed, ["first_name", "last_name", "email", "phone"], batch_size=500)
+            update_objects(changed, ["first_name", "last_name", "email", "phone"])
             self.companies_changed({c.customer_id for c in changed})
 
     def companies_changed(self, company_pks: set[int]) -> None:
@@ -504,7 +504,7 @@ class _Apply:
                 if record.kind == "contact" and record.contact_id is None and record.contact is not None:
                     record.contact_id = record.contact.pk
         if changed:
-            Contact.objects.bulk_update(changed, ["customer", "first_name", "last_name", "email", "phone"])
+            update_objects(changed, ["customer", "first_name", "last_name", "email", "phone"])
         for contact in gone:
             contact.delete()
         if make_b2b:

@@ -4,8 +4,15 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import Customer, PartyIdentification
-from integration_portal.bulk import db_datetime, insert_rows, select_in, update_rows, upsert_rows
+from customers.models import Contact, Customer, CustomerSync, PartyIdentification
+from integration_portal.bulk import (
+    db_datetime,
+    insert_rows,
+    select_in,
+    update_objects,
+    update_rows,
+    upsert_rows,
+)
 from netsuite.models import NetSuiteConnection, RemoteCustomer
 
 
@@ -84,3 +91,31 @@ def test_update_and_upsert_rows_write_many_rows_in_few_statements(make_customer)
     first = RemoteCustomer.objects.get(customer=customers[0])
     assert (first.internal_id, first.external_id) == ("2", "A")
     assert RemoteCustomer.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_update_objects_saves_the_fields_given_as_bulk_update_would(make_customer):
+    """Only the fields named change; booleans, dates and nulls round-trip; a related object saved after it was
+    assigned is written by its new primary key; the last instance of a record given wins."""
+    first, second = make_customer(), make_customer()
+    syncs = list(CustomerSync.objects.filter(customer__in=[first, second]).order_by("pk"))
+    when = timezone.now().replace(microsecond=0)
+    for n, sync in enumerate(syncs):
+        sync.is_ready, sync.problems, sync.last_synced_at, sync.external_id = bool(n), f"problem {n}", when, "not me"
+    syncs[1].last_synced_at = None
+    update_objects(syncs, ["is_ready", "problems", "last_synced_at"])
+    stored = list(CustomerSync.objects.filter(pk__in=[s.pk for s in syncs]).order_by("pk"))
+    assert [(s.is_ready, s.problems, s.last_synced_at, s.external_id) for s in stored] == [
+        (False, "problem 0", when, ""),
+        (True, "problem 1", None, ""),
+    ]
+
+    contact = Contact.objects.create(customer=first, contact_id="C-1", first_name="Ada")
+    company = Customer(customer_id="NEW-CO", party_type=Customer.PartyType.COMPANY, company_name="New Co")
+    contact.customer, contact.first_name = company, "Grace"
+    company.save()  # after it was assigned, as the Shopify apply does with customers it creates
+    again = Contact.objects.get(pk=contact.pk)
+    again.first_name = "Earlier"
+    update_objects([again, contact], ["customer", "first_name"])
+    stored = Contact.objects.get(pk=contact.pk)
+    assert (stored.customer_id, stored.first_name) == (company.pk, "Grace")

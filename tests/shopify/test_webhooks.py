@@ -356,3 +356,31 @@ def test_a_drain_writes_its_batch_set_based(shopify_connection, deliver, task_qu
     assert InboxEvent.objects.filter(status="applied").count() == 45
     assert Customer.objects.filter(first_name="Claire").count() == 45
     assert large <= small + 5, f"a batch of 40 took {large} queries, one of 5 took {small}"
+
+
+def test_a_drain_waits_for_a_burst_to_fill_its_next_batch_but_not_for_a_lone_delivery(
+    shopify_connection, deliver, task_queue, monkeypatch
+):
+    from shopify.services import inbox
+
+    slept: list[float] = []
+    monkeypatch.setattr(inbox.time, "sleep", slept.append)
+    first, second = _claire_clones(2, 500)
+    deliver(first, "customers/create")
+    run_task(task_queue.drain()[0])
+    assert slept == [] and InboxEvent.objects.get().status == "applied"  # a lone delivery: applied, no wait
+
+    real = inbox.inbox_process_batch
+    arrivals = [second]
+
+    def a_delivery_arrives_meanwhile(**kwargs):
+        taken = real(**kwargs)
+        if arrivals:
+            deliver(arrivals.pop(), "customers/create")
+        return taken
+
+    monkeypatch.setattr(inbox, "inbox_process_batch", a_delivery_arrives_meanwhile)
+    deliver(_claire_clones(1, 600)[0], "customers/create")
+    run_task(task_queue.drain()[0])
+    assert slept == [inbox.LINGER_SECONDS]  # the burst goes on: the next batch waited to fill up
+    assert InboxEvent.objects.filter(status="applied").count() == 3
