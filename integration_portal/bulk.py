@@ -224,21 +224,30 @@ def update_rows(model: type[Model], columns: Sequence[str], rows: list[tuple]) -
 
 
 def update_objects(objs: Sequence[Model], fields: Sequence[str]) -> None:
-    """Save ``fields`` of model instances, as ``QuerySet.bulk_update`` does, through ``update_rows``.
+    """Save ``fields`` of saved model instances, as ``QuerySet.bulk_update`` does, through ``update_rows``.
 
     Django's bulk_update compiles a CASE WHEN per row and field (resolving an expression for each value): 4.5 ms
-    for each of 200 inbox entries; this converts each value once, as the ORM would (``get_db_prep_save``).
+    for each of 200 inbox entries; this converts each value once, as the ORM would (``get_db_prep_save``). Plain
+    values only: an expression (``F(...)``) is refused, as are unsaved instances and primary-key fields.
     """
     if not objs:
         return
     model = type(objs[0])
     concrete = [model._meta.get_field(name) for name in fields]
-    rows = {}
+    if any(f.primary_key for f in concrete):
+        raise ValueError("update_objects() cannot be used with primary key fields.")
+    rows: dict[Any, tuple] = {}
     for obj in objs:
+        if obj.pk is None:
+            raise ValueError("All update_objects() objects must have a primary key set.")
         # As bulk_update does: a related object saved since it was assigned gives its primary key now.
         obj._prepare_related_fields_for_save(operation_name="update_objects", fields=concrete)
-        # One row per record (the last instance given wins: an UPDATE ... FROM would pick any).
-        rows[obj.pk] = (obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in concrete))
+        values = [getattr(obj, f.attname) for f in concrete]
+        if any(hasattr(v, "resolve_expression") for v in values):
+            raise ValueError("update_objects() takes plain values; use QuerySet.bulk_update for expressions.")
+        # One row per record; the first instance given wins, as in bulk_update's CASE.
+        prepared = (f.get_db_prep_save(v, connection) for f, v in zip(concrete, values, strict=True))
+        rows.setdefault(obj.pk, (obj.pk, *prepared))
     update_rows(model, fields, list(rows.values()))
 
 

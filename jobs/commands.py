@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from types import ModuleType
 
@@ -22,8 +23,9 @@ def since_and_connections(
         since_dt = parse_since(since)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    if connection is not None and not connection.isprintable():
-        # No connection name holds a control character, and PostgreSQL refuses a NUL in a query outright.
+    if connection is not None and any(unicodedata.category(ch) == "Cc" for ch in connection):
+        # No connection name holds a control character (a NUL, a newline), and PostgreSQL refuses a NUL in a query
+        # outright; other unprintable characters (a no-break space) can be part of a shop's name.
         raise CommandError(f"--connection {connection!r} is not a connection name: it holds a control character.")
     try:
         connections = (

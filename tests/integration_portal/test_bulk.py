@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Contact, Customer, CustomerSync, PartyIdentification
@@ -96,7 +97,8 @@ def test_update_and_upsert_rows_write_many_rows_in_few_statements(make_customer)
 @pytest.mark.django_db
 def test_update_objects_saves_the_fields_given_as_bulk_update_would(make_customer):
     """Only the fields named change; booleans, dates and nulls round-trip; a related object saved after it was
-    assigned is written by its new primary key; the last instance of a record given wins."""
+    assigned is written by its new primary key; the first instance of a record given wins (as in bulk_update);
+    what bulk_update refuses or resolves (unsaved objects, primary keys, expressions) is refused."""
     first, second = make_customer(), make_customer()
     syncs = list(CustomerSync.objects.filter(customer__in=[first, second]).order_by("pk"))
     when = timezone.now().replace(microsecond=0)
@@ -116,6 +118,12 @@ def test_update_objects_saves_the_fields_given_as_bulk_update_would(make_custome
     company.save()  # after it was assigned, as the Shopify apply does with customers it creates
     again = Contact.objects.get(pk=contact.pk)
     again.first_name = "Earlier"
-    update_objects([again, contact], ["customer", "first_name"])
+    update_objects([contact, again], ["customer", "first_name"])
     stored = Contact.objects.get(pk=contact.pk)
     assert (stored.customer_id, stored.first_name) == (company.pk, "Grace")
+
+    contact.last_name = F("first_name")
+    for objs, fields in (([contact], ["last_name"]), ([Contact(customer=first)], ["first_name"]), ([contact], ["id"])):
+        with pytest.raises(ValueError):
+            update_objects(objs, fields)
+    assert Contact.objects.get(pk=contact.pk).last_name == ""

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
         (["--since", "2024-13-45T99:00:00"], "is not an ISO 8601 date and time"),
         (["--connection", "no-such-connection"], "no-such-connection"),
         (["--connection", "no-such-\x00connection"], "is not a connection name"),
+        (["--connection", "Café\u00a0Berlin"], "Add one under"),  # a no-break space may be in a name: looked up
         ([], "No active"),
     ],
 )
