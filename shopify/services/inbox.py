@@ -47,10 +47,12 @@ logger = logging.getLogger(__name__)
 # Entries applied together in one transaction.
 BATCH = 200
 # When deliveries came in while a batch short of BATCH was applied, the drain waits this long before the next: during
-# a burst the entries arriving meanwhile are applied together (a batch costs about the same for 10 entries as for
-# 100), which leaves the CPUs to the web server acknowledging the burst (p99 120 ms without the wait, 40 ms with it,
-# bench/RESULTS.md). An entry waits at most this much longer; a lone delivery is applied at once.
-LINGER_SECONDS = 0.5
+# a burst the entries arriving meanwhile are applied together (a batch costs about 20 ms plus 0.7 ms an entry on
+# PostgreSQL), which leaves the CPUs to the web server acknowledging the burst. Without the wait the drain ran batch
+# after batch of a few entries and the acknowledgement p99 was about 120 ms; 0.2 s gave 21-36 ms in 5 runs of 6, and
+# 0.5 s fewer but longer stalls (26-100 ms) (bench/shopify_webhooks.py ack, bench/RESULTS.md). An entry waits at most
+# this much longer; a lone delivery is applied at once.
+LINGER_SECONDS = 0.2
 # A drain queued this long ago and not started yet is taken for lost (a cluster killed with it): the next delivery
 # queues another. So a lost task delays the inbox this long at most.
 QUEUED_TRUST = timedelta(seconds=60)
