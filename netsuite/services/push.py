@@ -175,6 +175,15 @@ class PushReport:
     def failed(self) -> int:
         return sum(1 for r in self.results.values() if not r.ok and r.error_code != BEING_SENT)
 
+    @property
+    def not_sendable(self) -> int:
+        """Failed before any request: a problem in the portal's data (invalid, a parent not in NetSuite)."""
+        return sum(
+            1
+            for r in self.results.values()
+            if not r.ok and r.error_code != BEING_SENT and r.message.startswith(NOT_SENT)
+        )
+
     def merge(self, other: PushReport) -> None:
         self.results.update(other.results)
         self.stopped = self.stopped or other.stopped
@@ -183,7 +192,15 @@ class PushReport:
         self.contacts_failed += other.contacts_failed
 
     def summary(self) -> str:
-        text = f"{self.succeeded:,} customer(s) sent to NetSuite, {self.failed:,} failed."
+        failed, held = self.failed, self.not_sendable
+        text = f"{self.succeeded:,} customer(s) sent to NetSuite, {failed:,} failed"
+        if held:
+            # Said apart, so that a stop (a refused login) is not read as the cause of data problems.
+            everyone = "all" if held == failed else f"{held:,}"
+            text += (
+                f" ({everyone} of them not sent: their data needs fixing in the portal, see the Failed Record Queue)"
+            )
+        text += "."
         if self.contacts_sent or self.contacts_failed:
             text += f" Contacts of companies: {self.contacts_sent:,} sent, {self.contacts_failed:,} failed."
         if self.stopped is not None:
