@@ -49,5 +49,14 @@ def send_failure_digests(*, trigger: str = "scheduled", user_id: int | None = No
     """Email each subscribed operator the failures new since their last digest."""
     with job_run(job=DIGEST_JOB, trigger=trigger, user=user_by_id(user_id)) as progress:
         sent, told = digests_send(progress=progress)
-        progress.note(f"{sent} digest email(s) sent, about {told} new failure(s)." if sent else "No new failures.")
+        subscribers = progress.run.rows_total or 0
+        if sent:
+            progress.note(f"{sent} digest email(s) sent, about {told} new failure(s).")
+        elif not subscribers:
+            progress.note(
+                "No one with an email address is subscribed to failure emails, so none was sent: subscribe under "
+                "Email alerts, with an email address on your user."
+            )
+        else:
+            progress.note(f"No new failures for the {subscribers} subscriber(s): no email sent.")
     return progress.run.message

@@ -52,6 +52,7 @@ wait_while() {
 }
 stop_all() {
   trap - EXIT
+  [ -z "${watcher:-}" ] || kill "$watcher" 2>/dev/null || true
   # Nothing may cut the stop short: not a second Ctrl-C, nor a terminal or a pipe that went away (`make run | tee
   # run.log`: Ctrl-C ends tee first, and a message written to its pipe would end this script under set -e, or
   # by SIGPIPE, and leave every part running).
@@ -122,5 +123,15 @@ cat <<MSG
 
 MSG
 start $PY manage.py runserver --noreload "$HOST:$PORT"
-# wait returns when the web server exits or a signal arrives; either way the EXIT or signal trap stops the rest.
-wait "${groups[-1]}"
+# Whatever started this script may end without a signal to it: `make run` ended by SIGTERM (a process manager,
+# `timeout make run`) dies alone, as make passes no signal on to its recipe. Then this script is adopted by
+# another process, and the watcher ends.
+parent=$PPID
+watch_parent() {
+  while [ "$(ps -o ppid= -p $$ | tr -d ' ')" = "$parent" ]; do sleep 1; done
+}
+watch_parent &
+watcher=$!
+# wait returns when the web server exits, the watcher ends or a signal arrives; then the EXIT or signal trap stops
+# the rest.
+wait -n "${groups[-1]}" "$watcher"

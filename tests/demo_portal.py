@@ -76,9 +76,18 @@ def running(pid: int) -> bool:
 class DemoPortal:
     """scripts/run.sh in ``var``: start it, ask it things, stop it as Ctrl-C would."""
 
-    def __init__(self, var: Path, *, customers: int = 60, env: dict[str, str] | None = None, tee: bool = False):
+    def __init__(
+        self,
+        var: Path,
+        *,
+        customers: int = 60,
+        env: dict[str, str] | None = None,
+        tee: bool = False,
+        wrapped: bool = False,
+    ):
         self.var = var
         self.tee = tee  # run as `make run 2>&1 | tee run.log`: its output goes through a pipe
+        self.wrapped = wrapped  # run under a parent shell that waits for it, as make's recipe does
         self.port, self.sandbox_port = free_port(), free_port()
         # The demo makes its own keys in var/ (as on a fresh machine): no key from the test run is passed on.
         dropped = ("DATABASE_URL", "REDIS_URL", "PORTAL_TESTING", "SECRET_KEY", "PORTAL_ENCRYPTION_KEY")
@@ -113,6 +122,8 @@ class DemoPortal:
         command = ["bash", "scripts/run.sh"]
         if self.tee:
             command = ["bash", "-c", f"bash scripts/run.sh 2>&1 | tee {shlex.quote(str(self.var / 'run.log'))}"]
+        elif self.wrapped:
+            command = ["bash", "-c", "bash scripts/run.sh; true"]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,

@@ -97,7 +97,13 @@ def test_no_email_without_an_address_or_a_subscription_or_when_stopped(
     viewer.save()
     alert_subscription_save(user=viewer, is_active=False, connectors=[])
     fail(make_customer(), netsuite_system)
-    assert "No new failures." in tasks.send_failure_digests()
+    assert "No one with an email address is subscribed" in tasks.send_failure_digests()
+    assert mail.outbox == []
+
+    alert_subscription_save(user=viewer, is_active=True, connectors=[])
+    tasks.send_failure_digests()
+    mail.outbox.clear()
+    assert "No new failures for the 1 subscriber(s)" in tasks.send_failure_digests()  # nothing new since
     assert mail.outbox == []
 
 

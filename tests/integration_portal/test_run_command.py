@@ -1,9 +1,11 @@
 """The README's run command: the admin answers, the sandbox and the django-q2 cluster run, a schedule fires,
 and Ctrl-C stops all of it within seconds, even while a worker is busy with a long task."""
 
+import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,4 +82,27 @@ def test_ctrl_c_of_make_run_piped_into_tee_still_stops_everything(tmp_path):
         assert took < 8, f"Ctrl-C took {took:.1f} s to stop everything"
         assert http_status(f"{demo.url}/admin/login/") is None
     finally:
+        demo.stop()
+
+
+@pytest.mark.slow
+def test_the_demo_stops_when_what_started_it_ends_without_passing_a_signal_on(tmp_path):
+    """`make run` ended by SIGTERM (a process manager, `timeout make run`): make dies and passes nothing on to its
+    recipe. The run script notices it has lost its parent and stops everything, as on Ctrl-C."""
+    demo = DemoPortal(tmp_path, customers=20, wrapped=True).start()
+    pids = demo.processes()
+    commands = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids}
+    try:
+        assert len(pids) >= 6
+        started = time.monotonic()
+        os.kill(demo.process.pid, signal.SIGTERM)  # the parent shell alone, as make is
+        wait_for(lambda: not any(running(pid) for pid in pids), 30, "every process of the demo to end", 0.1)
+        assert time.monotonic() - started < 10
+        assert http_status(f"{demo.url}/admin/login/") is None
+        assert "Stopped." in demo.banner()
+    finally:
+        for pid, command in commands.items():  # adopted elsewhere once the parent is gone: not found from it
+            with contextlib.suppress(OSError):  # gone (or its number reused by another program: left alone)
+                if Path(f"/proc/{pid}/cmdline").read_bytes() == command:
+                    os.kill(pid, signal.SIGKILL)
         demo.stop()
