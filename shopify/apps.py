@@ -30,7 +30,8 @@ class ShopifyConfig(AppConfig):
                 task="shopify.tasks.sweep_inbox",
                 command="process_shopify_webhooks",
                 description="Apply webhooks still waiting in the inbox 30 seconds after they came (a lost task or a "
-                "stopped worker); normally each is applied at once.",
+                "stopped worker); normally each is applied at once. A run is listed only when something was waiting, "
+                "so \"never\" here means nothing has had to wait.",
                 default_minutes=1,
             )
         )
