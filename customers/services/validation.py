@@ -288,7 +288,7 @@ def customers_refresh_validation(*, customer_pks: Iterable[int], chunk: int = 50
                 if (sync.is_ready, sync.problems, sync.problem_code) != state:
                     sync.is_ready, sync.problems, sync.problem_code = state
                     stale_syncs.append(sync)
-        # bulk_update, not save(): readiness is derived, not a change to sync (modified_at stays).
+        # A bulk update, not save(): readiness is derived, not a change to sync (modified_at stays).
         with transaction.atomic():
             update_objects(stale_customers, ["is_valid", "problems"])
             update_objects(stale_syncs, ["is_ready", "problems", "problem_code"])
