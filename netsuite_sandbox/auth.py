@@ -89,8 +89,10 @@ class _Validator(RequestValidator):
         now = time.time()
         key = (client_key, nonce)
         with self._lock:
-            # Nonces older than the window cannot come back: their timestamp would be refused anyway. Only the
-            # oldest are looked at, so a request costs the same with 100 or 100,000 nonces in the window.
+            # Nonces older than the window cannot come back: their timestamp would be refused anyway. (How long
+            # NetSuite remembers a nonce is not documented; assumed: while its timestamp could still pass, which is
+            # as strict as the window allows.) Only the oldest are looked at, so a request costs the same with 100
+            # or 100,000 nonces in the window.
             while self._nonces and now - next(iter(self._nonces.values())) > 2 * self.window:
                 self._nonces.popitem(last=False)
             if key in self._nonces:
